@@ -1,0 +1,136 @@
+import { z } from 'zod';
+
+/**
+ * The run config: every knob of a run, each with its default. This schema is the single source
+ * of truth; the `RunConfig` type is inferred from it and `arena config show` prints it resolved.
+ */
+
+const probability = z.number().gt(0).lt(1);
+
+const dataSourceSchema = z
+  .strictObject({
+    format: z.enum(['wsdm', 'lmsys']).describe('wsdm: parquet with a `winner` column; lmsys: Kaggle CSV, JSON-list texts, one-hot winner'),
+    path: z.string().min(1).describe('file path, relative to the data dir'),
+  })
+  .describe('one input file');
+
+export const dataSchema = z
+  .strictObject({
+    dir: z.string().default('data/raw').describe('where relative data paths start; env ARENA_DATA_DIR overrides it'),
+    train: z
+      .union([z.literal('auto'), z.array(dataSourceSchema).min(1)])
+      .default('auto')
+      .describe('training files; auto: the conventional names under dir if present, else a generated synthetic set'),
+    test: z
+      .union([z.literal('auto'), dataSourceSchema])
+      .default('auto')
+      .describe('the file to predict for submission; auto: test.parquet or lmsys/test.csv under dir, else synthetic'),
+    synthetic_rows: z.int().positive().default(1200).describe('rows of the generated dataset when no real data is found'),
+    turn_separator: z.string().default('\n\n').describe('joins the turns of a multi-turn conversation into one text'),
+    sample_size: z.int().positive().nullable().default(null).describe('keep at most this many rows (after dedup), null for all'),
+    validation_size: probability.default(0.1).describe('fraction of rows held out for validation'),
+    stratify_by_language: z.boolean().default(false).describe('split each language separately'),
+  })
+  .describe('inputs and sampling');
+
+export const featuresSchema = z
+  .strictObject({
+    set: z.enum(['reference']).default('reference').describe("feature set: 'reference' is the 19 counts per text of the reference project"),
+    similarity: z.boolean().default(true).describe('cosine similarity of prompt and each response over character n-grams'),
+    sentiment: z.boolean().default(true).describe('lexicon sentiment polarity of each response'),
+  })
+  .describe('engineered features');
+
+export const augmentSchema = z
+  .strictObject({
+    mode: z
+      .enum(['none', 'append', 'alternate', 'per_gpu'])
+      .default('append')
+      .describe('A/B swap: none, append (original + swapped), alternate (odd epochs swapped), per_gpu (odd shards swapped)'),
+  })
+  .describe('A/B swap augmentation');
+
+const loraSchema = z
+  .strictObject({
+    r: z.int().positive().default(16).describe('LoRA rank'),
+    alpha: z.number().positive().default(32).describe('LoRA alpha'),
+    dropout: z.number().min(0).lt(1).default(0.05).describe('LoRA dropout'),
+    target_modules: z.array(z.string()).min(1).default(['q_proj', 'k_proj', 'v_proj']).describe('modules LoRA adapts'),
+  })
+  .describe('LoRA adapter (GPU trainer)');
+
+export const modelSchema = z
+  .strictObject({
+    kind: z.enum(['cpu_mlp', 'gemma2_qlora']).default('cpu_mlp').describe('cpu_mlp: built-in TypeScript model; gemma2_qlora: the GPU trainer'),
+    text_hash_dim: z.int().positive().default(2048).describe('hashed n-gram buckets per text (cpu_mlp text branch)'),
+    text_dim: z.int().positive().default(64).describe('width of the text branch, standing in for the LLM embedding'),
+    feature_dim: z.int().positive().default(128).describe('width of the feature branch Linear(features→feature_dim)'),
+    hidden_dim: z.int().positive().default(64).describe('hidden width of the MLP head'),
+    head_dropout: z.number().min(0).lt(1).default(0.2).describe('dropout in the head'),
+    basemodel_path: z.string().nullable().default(null).describe('local folder with backbone weights and tokenizer (GPU trainer)'),
+    quantization: z.enum(['none', '4bit']).default('none').describe('backbone quantisation (GPU trainer)'),
+    max_length: z.int().positive().default(512).describe('token budget of prompt + both responses'),
+    truncation: z.enum(['right', 'spread', 'head_tail']).default('head_tail').describe('how long inputs are cut'),
+    lora: loraSchema.default(loraSchema.parse({})),
+  })
+  .describe('model shape');
+
+const learningRatesSchema = z
+  .strictObject({
+    backbone: z.number().positive().default(1e-3).describe('text branch / LLM backbone'),
+    features: z.number().positive().default(5e-4).describe('engineered-feature branch'),
+    head: z.number().positive().default(5e-4).describe('MLP head'),
+  })
+  .describe('AdamW learning rate per parameter group');
+
+export const trainerSchema = z
+  .strictObject({
+    command: z.array(z.string()).min(1).default(['node', '--import', 'tsx', 'trainers/cpu/main.ts']).describe('argv of the trainer process'),
+    epochs: z.int().positive().default(3).describe('passes over the training split'),
+    batch_size: z.int().positive().default(32).describe('rows per optimizer micro-batch'),
+    grad_accumulation: z.int().positive().default(1).describe('micro-batches per optimizer step'),
+    lr: learningRatesSchema.default(learningRatesSchema.parse({})),
+    weight_decay: z.number().min(0).default(0.01).describe('AdamW weight decay'),
+    warmup_ratio: z.number().min(0).lt(1).default(0.1).describe('fraction of steps of linear warm-up before the cosine decay'),
+    checkpoint_every_steps: z.int().positive().default(20).describe('write a checkpoint every N optimizer steps'),
+    early_stopping_patience: z.int().min(0).default(2).describe('evaluations without validation-loss gain before stopping; 0 disables'),
+    gpus: z.int().positive().default(1).describe('parallel training shards, one per device'),
+    round_epochs: z.int().positive().default(1).describe('epochs between shard merges (the checkpoint handoff)'),
+    step_delay_ms: z.int().min(0).default(0).describe('sleep after each step; only for tests that must catch a run mid-training'),
+  })
+  .describe('trainer settings');
+
+export const evaluateSchema = z
+  .strictObject({
+    tta: z.boolean().default(true).describe('also report metrics with swap test-time augmentation'),
+    batch_size: z.int().positive().default(512).describe('rows per ONNX inference batch'),
+  })
+  .describe('evaluation');
+
+export const submitSchema = z
+  .strictObject({
+    tta: z.boolean().default(true).describe('average p(A|A,B) and 1-p(A|B,A)'),
+    batch_size: z.int().positive().default(512).describe('rows per ONNX inference batch'),
+  })
+  .describe('submission');
+
+export const runConfigSchema = z
+  .strictObject({
+    name: z.string().min(1).describe('config name; set from the file name'),
+    description: z.string().default('').describe('what this config is for'),
+    extends: z.string().optional().describe('name of a config whose values this one overrides'),
+    seed: z.int().default(42).describe('seed of every random choice in the run'),
+    data: dataSchema.default(dataSchema.parse({})),
+    features: featuresSchema.default(featuresSchema.parse({})),
+    augment: augmentSchema.default(augmentSchema.parse({})),
+    model: modelSchema.default(modelSchema.parse({})),
+    trainer: trainerSchema.default(trainerSchema.parse({})),
+    evaluate: evaluateSchema.default(evaluateSchema.parse({})),
+    submit: submitSchema.default(submitSchema.parse({})),
+  })
+  .describe('a named run config');
+
+export type RunConfig = z.infer<typeof runConfigSchema>;
+export type DataConfig = RunConfig['data'];
+export type DataSource = z.infer<typeof dataSourceSchema>;
+export type ConfigSection = Exclude<keyof RunConfig, 'name' | 'description' | 'extends'>;

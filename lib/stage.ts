@@ -1,0 +1,53 @@
+import type { ConfigSection, RunConfig } from './config/schema';
+
+/** JSON that can travel in a workflow payload: small summaries only, never data. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** One file of a stage's output, by reference: where it is and what it hashes to. */
+export interface ArtifactFile {
+  /** Path relative to the stage's output folder. */
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** What a completed stage hands on: references and content hashes, plus a small summary. */
+export interface StageResult {
+  stage: string;
+  activity: string;
+  cacheKey: string;
+  /** Absolute path of the stage's finished output folder in the run store. */
+  dir: string;
+  files: Record<string, ArtifactFile>;
+  summary: { [key: string]: Json };
+  cacheHit: boolean;
+}
+
+/** What a stage's code sees while it runs; everything it writes goes under `outDir`. */
+export interface StageContext {
+  config: RunConfig;
+  params: { [key: string]: Json };
+  /** A fresh temporary folder; renamed to the cached output folder only when the stage succeeds. */
+  outDir: string;
+  /** Survives failed attempts of the same cache key, for checkpoints. */
+  checkpointDir: string;
+  /** Absolute path of a file produced by an upstream stage, found by file name. */
+  input(file: string): string;
+  upstream: Record<string, StageResult>;
+  heartbeat(details?: unknown): void;
+  /** Aborted when the stage is cancelled or its heartbeat is lost. */
+  signal: AbortSignal;
+  /** The last heartbeat details of a failed earlier attempt, if any. */
+  resumeFrom: unknown;
+  log(message: string): void;
+}
+
+/** A stage's code, as the worker registers it. */
+export interface StageDefinition {
+  activity: string;
+  /** The config sections the stage reads; only these enter its cache key. */
+  configSections: ConfigSection[];
+  /** Folders and files (relative to the repo root) whose content is the stage's code version. */
+  codePaths: string[];
+  run(ctx: StageContext): Promise<{ [key: string]: Json }>;
+}
