@@ -40,6 +40,8 @@ export interface StageContext {
   /** The last heartbeat details of a failed earlier attempt, if any. */
   resumeFrom: unknown;
   log(message: string): void;
+  /** The project folder: relative paths in the config start here. */
+  repoRoot: string;
 }
 
 /** A stage's code, as the worker registers it. */
@@ -49,5 +51,7 @@ export interface StageDefinition {
   configSections: ConfigSection[];
   /** Folders and files (relative to the repo root) whose content is the stage's code version. */
   codePaths: string[];
+  /** Files outside the run store that the stage reads (raw data): their content hashes enter the cache key. */
+  externalInputs?(config: RunConfig, repoRoot: string): string[];
   run(ctx: StageContext): Promise<{ [key: string]: Json }>;
 }

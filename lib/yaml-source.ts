@@ -61,14 +61,18 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
-/** One line per zod issue: `file:line: key.path: message`. */
-export function describeIssues(source: YamlSource, issues: readonly z.core.$ZodIssue[]): string {
+/** The key an issue is about: for an unknown key, the key itself rather than its parent. */
+export function issueKeyPath(issue: z.core.$ZodIssue): PropertyKey[] {
+  return issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+}
+
+/** One line per zod issue: `file:line: key.path: message`, or `(label): key.path: message` without a file. */
+export function describeIssues(source: YamlSource | string, issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .map((issue) => {
-      const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
-      const where = `${source.file}:${lineOf(source, path)}`;
-      const key = formatPath(path) || '(top level)';
-      return `${where}: ${key}: ${issue.message}`;
+      const path = issueKeyPath(issue);
+      const where = typeof source === 'string' ? source : `${source.file}:${lineOf(source, path)}`;
+      return `${where}: ${formatPath(path) || '(top level)'}: ${issue.message}`;
     })
     .join('\n');
 }

@@ -1,0 +1,23 @@
+import path from 'node:path';
+import { fromSyntheticData } from '../synthetic';
+import type { StageDefinition } from '../../lib/stage';
+import { buildFeatures } from './build-features';
+
+/** The engineered features of every text and pair, for the training table and the test table. */
+export const featuresStage: StageDefinition = {
+  activity: 'features',
+  configSections: ['features'],
+  codePaths: ['activities/features'],
+  async run(ctx) {
+    const result = await buildFeatures({
+      inputs: [
+        { table: ctx.input('ingested.parquet'), output: path.join(ctx.outDir, 'features.parquet') },
+        { table: ctx.input('test.parquet'), output: path.join(ctx.outDir, 'test_features.parquet') },
+      ],
+      similarity: ctx.config.features.similarity,
+      sentiment: ctx.config.features.sentiment,
+      featureColumnsFile: path.join(ctx.outDir, 'feature_columns.json'),
+    });
+    return { rows: result.rows, feature_columns: result.featureColumns.length, synthetic: fromSyntheticData(ctx) };
+  },
+};

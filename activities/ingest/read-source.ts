@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { UserInputError } from '../../lib/errors';
+import { code, ident, literal, loadSql, queryRows, setVariables, SqlFragment } from './duckdb';
+
+/**
+ * Loads one input file into the `staged` (training) or `staged_test` table: reads it, checks it
+ * row by row, flattens JSON-list texts. Bad input fails with the file, the first offending row's
+ * id and the column.
+ */
+
+export type SourceFormat = 'wsdm' | 'lmsys';
+export type SourceName = 'wsdm' | 'lmsys' | 'synthetic';
+export type SourceRole = 'train' | 'test';
+
+export interface InputFile {
+  format: SourceFormat;
+  path: string;
+}
+
+/** The parquet key-value metadata entry that marks a generated dataset; ingest names such a source 'synthetic'. */
+export const SOURCE_MARKER_KEY = 'arena_source';
+
+const SQL_DIR = __dirname;
+
+const TEXT_COLUMNS = ['prompt', 'response_a', 'response_b'] as const;
+const OPTIONAL_COLUMNS = ['model_a', 'model_b', 'language'] as const;
+const LMSYS_WINNER_COLUMNS = ['winner_model_a', 'winner_model_b', 'winner_tie'] as const;
+
+function requiredColumns(format: SourceFormat, role: SourceRole): string[] {
+  if (role === 'test') return ['id', ...TEXT_COLUMNS];
+  return format === 'wsdm' ? ['id', ...TEXT_COLUMNS, 'winner'] : ['id', ...TEXT_COLUMNS, ...LMSYS_WINNER_COLUMNS];
+}
+
+/** `<file>: row <n> (id <id>), column '<column>': <problem>`, the shape of every row-level error. */
+export function rowError(file: string, rowNo: number, id: unknown, column: string, problem: string): UserInputError {
+  const idText = id === null || id === undefined ? 'no id' : `id ${String(id)}`;
+  return new UserInputError(`${file}: row ${rowNo + 1} (${idText}), column '${column}': ${problem}`);
+}
+
+function firstLine(message: string): string {
+  return message.split('\n').find((line) => line.trim() !== '') ?? message;
+}
+
+async function readCsv(connection: DuckDBConnection, file: string): Promise<void> {
+  try {
+    await connection.run(loadSql(SQL_DIR, 'read-csv.sql', { encoding: literal('utf-8') }));
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/invalid unicode/i.test(message)) await throwFirstNonUtf8Cell(connection, file);
+    throw new UserInputError(`${file}: cannot read as CSV: ${firstLine(message)}`);
+  }
+}
+
+/** DuckDB names the line but not the row or column; re-reading as latin-1 finds both. */
+async function throwFirstNonUtf8Cell(connection: DuckDBConnection, file: string): Promise<never> {
+  await connection.run(loadSql(SQL_DIR, 'read-csv.sql', { encoding: literal('latin-1') }));
+  const columns = await describeRaw(connection);
+  const cells = await queryRows(
+    connection,
+    loadSql(SQL_DIR, 'utf8-diagnose.sql', { id: columns.has('id') ? ident('id') : code('NULL') }),
+  );
+  const headerOrder = [...columns.keys()];
+  cells.sort((x, y) => headerOrder.indexOf(String(x.column_name)) - headerOrder.indexOf(String(y.column_name)));
+  const cell = cells[0];
+  if (!cell) throw new UserInputError(`${file}: is not valid UTF-8 (in the header)`);
+  throw rowError(file, Number(cell.row_no), cell.id, String(cell.column_name), 'is not valid UTF-8');
+}
+
+async function readParquet(connection: DuckDBConnection, file: string): Promise<void> {
+  try {
+    await connection.run(loadSql(SQL_DIR, 'read-parquet.sql'));
+  } catch (error) {
+    throw new UserInputError(`${file}: cannot read as parquet: ${firstLine((error as Error).message)}`);
+  }
+}
+
+/** Column name -> DuckDB type of the `raw` table, in file order. */
+async function describeRaw(connection: DuckDBConnection): Promise<Map<string, string>> {
+  const rows = await queryRows(connection, 'DESCRIBE raw');
+  return new Map(rows.map((row) => [String(row.column_name), String(row.column_type)]));
+}
+
+function checkColumns(file: string, columns: Map<string, string>, required: string[]): void {
+  const missing = required.filter((name) => !columns.has(name));
+  if (missing.length > 0) {
+    const found = [...columns.keys()].join(', ');
+    throw new UserInputError(`${file}: missing required column '${missing[0]}' (found: ${found})`);
+  }
+}
+
+function optionalColumn(columns: Map<string, string>, name: string): SqlFragment {
+  return columns.has(name) ? ident(name) : code('NULL');
+}
+
+/** A parquet text column may be a string or raw bytes; bytes must decode as UTF-8. */
+function wsdmTextColumn(file: string, columns: Map<string, string>, name: string): [SqlFragment, SqlFragment] {
+  const type = columns.get(name);
+  const column = ident(name).text;
+  if (type === 'VARCHAR') return [code(column), code('false')];
+  if (type === 'BLOB') return [code(`try(decode(${column}))`), code(`(${column} IS NOT NULL AND try(decode(${column})) IS NULL)`)];
+  throw new UserInputError(`${file}: column '${name}' has type ${type}, expected a string`);
+}
+
+function normalizeWsdm(file: string, columns: Map<string, string>, role: SourceRole): string {
+  const vars: Record<string, SqlFragment> = {
+    id: ident('id'),
+    winner: role === 'train' ? ident('winner') : code('NULL'),
+  };
+  for (const name of TEXT_COLUMNS) {
+    [vars[name], vars[`${name}_bad_utf8`]] = wsdmTextColumn(file, columns, name);
+  }
+  for (const name of OPTIONAL_COLUMNS) vars[name] = optionalColumn(columns, name);
+  return loadSql(SQL_DIR, 'normalize-wsdm.sql', vars);
+}
+
+function normalizeLmsys(columns: Map<string, string>, role: SourceRole): string {
+  const vars: Record<string, SqlFragment> = { id: ident('id'), labelled: code(role === 'train' ? 'true' : 'false') };
+  for (const name of TEXT_COLUMNS) vars[name] = ident(name);
+  for (const name of OPTIONAL_COLUMNS) vars[name] = optionalColumn(columns, name);
+  for (const name of LMSYS_WINNER_COLUMNS) vars[name] = role === 'train' ? ident(name) : code('NULL');
+  return loadSql(SQL_DIR, 'normalize-lmsys.sql', vars);
+}
+
+async function sourceName(connection: DuckDBConnection, input: InputFile): Promise<SourceName> {
+  if (input.format !== 'wsdm') return input.format;
+  const rows = await queryRows(connection, loadSql(SQL_DIR, 'source-marker.sql'));
+  return rows.some((row) => row.value === 'synthetic') ? 'synthetic' : 'wsdm';
+}
+
+/**
+ * Appends one file's rows to `staged` (role train) or `staged_test` (role test), with
+ * `src_idx = sourceIndex`; returns the source name the rows carry.
+ */
+export async function stageSource(
+  connection: DuckDBConnection,
+  input: InputFile,
+  sourceIndex: number,
+  role: SourceRole,
+): Promise<SourceName> {
+  const file = input.path;
+  if (!fs.existsSync(file)) throw new UserInputError(`${file}: file not found`);
+  if (!fs.statSync(file).isFile()) throw new UserInputError(`${file}: not a file`);
+  await setVariables(connection, { source_path: file });
+
+  if (input.format === 'lmsys') await readCsv(connection, file);
+  else await readParquet(connection, file);
+  const columns = await describeRaw(connection);
+  checkColumns(file, columns, requiredColumns(input.format, role));
+
+  await connection.run(input.format === 'lmsys' ? normalizeLmsys(columns, role) : normalizeWsdm(file, columns, role));
+  await setVariables(connection, { json_lists: input.format === 'lmsys', unique_ids: role === 'test' });
+  const [problem] = await queryRows(connection, loadSql(SQL_DIR, 'first-problem.sql'));
+  if (problem) {
+    throw rowError(file, Number(problem.row_no), problem.id, String(problem.column_name), String(problem.problem));
+  }
+
+  const name = await sourceName(connection, input);
+  await setVariables(connection, { source_index: sourceIndex, source_name: name });
+  const text = (column: string): SqlFragment => {
+    const flattened = input.format === 'lmsys' ? `flatten_turns(${column})` : column;
+    return code(role === 'test' ? `coalesce(${flattened}, '')` : flattened);
+  };
+  await connection.run(
+    loadSql(SQL_DIR, 'stage-rows.sql', {
+      target: ident(role === 'train' ? 'staged' : 'staged_test'),
+      prompt: text('prompt'),
+      response_a: text('response_a'),
+      response_b: text('response_b'),
+    }),
+  );
+  await connection.run('DROP TABLE raw; DROP TABLE src;');
+  return name;
+}

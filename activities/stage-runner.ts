@@ -1,0 +1,106 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { RunConfig } from '../lib/config/schema';
+import type { Json, StageContext, StageDefinition, StageResult } from '../lib/stage';
+import { sha256File, sha256Json, sha256Sources } from '../lib/store/hash';
+import type { RunStore } from '../lib/store/run-store';
+import { UserInputError } from '../lib/errors';
+
+/** What the workflow asks of one stage (or one sub-step of the composite train stage). */
+export interface StageRequest {
+  /** Unique within the pipeline: the stage name, or e.g. `train/round-1/shard-0`. */
+  stageId: string;
+  params: Record<string, Json>;
+  config: RunConfig;
+  upstream: Record<string, StageResult>;
+  /** false: run even when a valid output for the same key exists. */
+  cache: boolean;
+  resumeFrom?: unknown;
+}
+
+export interface StageEnvironment {
+  store: RunStore;
+  repoRoot: string;
+}
+
+export interface StageHooks {
+  heartbeat(details?: unknown): void;
+  signal: AbortSignal;
+  log(message: string): void;
+}
+
+const codeVersions = new Map<StageDefinition, string>();
+
+function codeVersion(def: StageDefinition, repoRoot: string): string {
+  let version = codeVersions.get(def);
+  if (version === undefined) {
+    version = sha256Sources(repoRoot, def.codePaths);
+    codeVersions.set(def, version);
+  }
+  return version;
+}
+
+/** The cache key: the stage's code version, its resolved parameters and the content hashes of its inputs. */
+export async function cacheKeyOf(def: StageDefinition, request: StageRequest, env: StageEnvironment): Promise<string> {
+  const externalFiles = def.externalInputs?.(request.config, env.repoRoot) ?? [];
+  const external: Record<string, string> = {};
+  for (const file of externalFiles) external[file] = await sha256File(file);
+  return sha256Json({
+    stageId: request.stageId,
+    activity: def.activity,
+    code: codeVersion(def, env.repoRoot),
+    params: request.params,
+    config: Object.fromEntries(def.configSections.map((section) => [section, request.config[section]])),
+    upstream: Object.fromEntries(
+      Object.entries(request.upstream).map(([name, result]) => [name, Object.fromEntries(Object.values(result.files).map((f) => [f.path, f.sha256]))]),
+    ),
+    external,
+  }).slice(0, 24);
+}
+
+/** Serves the stage from the cache, or runs it into a scratch folder and commits that on success. */
+export async function runStage(def: StageDefinition, request: StageRequest, env: StageEnvironment, hooks: StageHooks): Promise<StageResult> {
+  const cacheKey = await cacheKeyOf(def, request, env);
+  if (request.cache) {
+    const cached = env.store.lookup(request.stageId, cacheKey);
+    if (cached) {
+      hooks.log(`${request.stageId}: cache hit ${cacheKey}`);
+      return cached;
+    }
+  }
+  const scratch = env.store.createScratch(request.stageId, cacheKey);
+  const ctx: StageContext = {
+    config: request.config,
+    params: request.params,
+    outDir: scratch,
+    checkpointDir: env.store.checkpointDir(request.stageId, cacheKey),
+    input: (file) => upstreamFile(request, file),
+    upstream: request.upstream,
+    heartbeat: hooks.heartbeat,
+    signal: hooks.signal,
+    resumeFrom: request.resumeFrom,
+    log: hooks.log,
+    repoRoot: env.repoRoot,
+  };
+  try {
+    const summary = await def.run(ctx);
+    return await env.store.commit(scratch, request.stageId, def.activity, cacheKey, summary);
+  } catch (err) {
+    const kept = env.store.discard(scratch, request.stageId);
+    hooks.log(`${request.stageId}: failed; its scratch folder is kept at ${kept}`);
+    throw err;
+  }
+}
+
+function upstreamFile(request: StageRequest, file: string): string {
+  const matches = Object.values(request.upstream).filter((result) => file in result.files);
+  if (matches.length !== 1) {
+    const where = Object.keys(request.upstream).join(', ') || 'none';
+    throw new UserInputError(
+      `${request.stageId}: ${matches.length === 0 ? 'no' : 'more than one'} upstream stage provides '${file}' (upstream: ${where}); check the stage's needs in the pipeline`,
+    );
+  }
+  const abs = path.join(matches[0]!.dir, file);
+  if (!existsSync(abs)) throw new UserInputError(`${request.stageId}: upstream file ${abs} is gone; re-run with --no-cache`);
+  return abs;
+}

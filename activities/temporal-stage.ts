@@ -1,0 +1,43 @@
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { USER_ERROR_TYPES } from '../lib/errors';
+import type { StageDefinition, StageResult } from '../lib/stage';
+import { runStage, type StageEnvironment, type StageRequest } from './stage-runner';
+
+/** Heartbeat at least this often while a stage works, so only a dead worker misses its timeout. */
+const HEARTBEAT_EVERY_MS = 2000;
+
+/** Binds a stage to Temporal: heartbeats, cancellation, and failures typed for the workflow's retry budgets. */
+export function temporalStage(def: StageDefinition, env: StageEnvironment): (request: StageRequest) => Promise<StageResult> {
+  return async (request) => {
+    const activity = Context.current();
+    let lastDetails: unknown = activity.info.heartbeatDetails;
+    const timer = setInterval(() => activity.heartbeat(lastDetails), HEARTBEAT_EVERY_MS);
+    try {
+      return await runStage(def, request, env, {
+        heartbeat: (details) => {
+          if (details !== undefined) lastDetails = details;
+          activity.heartbeat(lastDetails);
+        },
+        signal: activity.cancellationSignal,
+        log: (message) => activity.log.info(message),
+      });
+    } catch (err) {
+      throw toFailure(err, lastDetails);
+    } finally {
+      clearInterval(timer);
+    }
+  };
+}
+
+function toFailure(err: unknown, lastDetails: unknown): unknown {
+  if (err instanceof CancelledFailure || err instanceof ApplicationFailure) return err;
+  const error = err instanceof Error ? err : new Error(String(err));
+  const userError = (USER_ERROR_TYPES as readonly string[]).includes(error.name);
+  return ApplicationFailure.create({
+    type: error.name,
+    message: error.message,
+    nonRetryable: userError,
+    details: lastDetails === undefined ? [] : [lastDetails],
+    cause: error,
+  });
+}

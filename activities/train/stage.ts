@@ -1,0 +1,117 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { UserInputError } from '../../lib/errors';
+import type { Json, StageContext, StageDefinition, StageResult } from '../../lib/stage';
+import { isResumePoint, latestCheckpoint, type ResumePoint } from './checkpoints';
+import type { DevicePool } from './device-pool';
+import { runTrainer, type TrainerEvent } from './trainer-process';
+
+const TRAIN_CONFIG = ['seed', 'augment', 'model', 'trainer'] as const;
+const TRAIN_CODE = ['activities/train', 'trainers', 'lib/text-hashing.ts'];
+
+function checkpointOf(result: StageResult | undefined, what: string): string {
+  if (!result) throw new UserInputError(`${what}: no upstream checkpoint`);
+  const dir = path.join(result.dir, 'checkpoint');
+  if (!existsSync(dir)) throw new UserInputError(`${what}: ${result.stage} has no checkpoint folder at ${dir}`);
+  return dir;
+}
+
+function trainerLogger(ctx: StageContext, summary: { [key: string]: Json }) {
+  return (event: TrainerEvent) => {
+    if (event.event === 'checkpoint') ctx.heartbeat({ checkpoint: event.path, step: event.step } satisfies ResumePoint);
+    else ctx.heartbeat();
+    if (event.event === 'metrics') summary['last_metrics'] = event as unknown as Json;
+    if (event.event === 'progress') summary['step'] = event.step;
+  };
+}
+
+/** One shard's part of one round, on its own device: resumes from its last checkpoint on a retry. */
+export function trainShardStage(devices: DevicePool): StageDefinition {
+  return {
+    activity: 'trainShard',
+    configSections: [...TRAIN_CONFIG],
+    codePaths: TRAIN_CODE,
+    async run(ctx) {
+      const resume = isResumePoint(ctx.resumeFrom) && existsSync(ctx.resumeFrom.checkpoint) ? ctx.resumeFrom : latestCheckpoint(ctx.checkpointDir);
+      const summary: { [key: string]: Json } = { resumed_from_step: resume?.step ?? 0 };
+      if (resume) ctx.log(`resuming from ${resume.checkpoint} at step ${resume.step}`);
+      const device = await devices.acquire();
+      try {
+        await runTrainer({
+          command: ctx.config.trainer.command,
+          verb: 'train',
+          spec: {
+            config: ctx.config,
+            train_data: ctx.input('train.parquet'),
+            valid_data: ctx.input('valid.parquet'),
+            feature_columns: ctx.input('feature_columns.json'),
+            shard: ctx.params['shard'],
+            round: ctx.params['round'],
+            init_from: ctx.upstream['init'] ? checkpointOf(ctx.upstream['init'], 'round start') : null,
+            resume_from: resume?.checkpoint ?? null,
+            checkpoint_dir: ctx.checkpointDir,
+            output_dir: ctx.outDir,
+            device_index: device,
+          },
+          workDir: ctx.outDir,
+          cwd: ctx.repoRoot,
+          deviceIndex: device,
+          signal: ctx.signal,
+          onEvent: trainerLogger(ctx, summary),
+        });
+      } finally {
+        devices.release(device);
+      }
+      summary['device_index'] = device;
+      return summary;
+    },
+  };
+}
+
+/** Averages the round's shard checkpoints into the checkpoint every shard of the next round starts from. */
+export const mergeShardsStage: StageDefinition = {
+  activity: 'mergeShards',
+  configSections: [...TRAIN_CONFIG],
+  codePaths: TRAIN_CODE,
+  async run(ctx) {
+    const inputs = Object.keys(ctx.upstream)
+      .sort()
+      .map((name) => checkpointOf(ctx.upstream[name], `merge of ${name}`));
+    const summary: { [key: string]: Json } = { merged: inputs.length };
+    await runTrainer({
+      command: ctx.config.trainer.command,
+      verb: 'merge',
+      spec: { config: ctx.config, inputs, output_dir: ctx.outDir },
+      workDir: ctx.outDir,
+      cwd: ctx.repoRoot,
+      signal: ctx.signal,
+      onEvent: trainerLogger(ctx, summary),
+    });
+    return summary;
+  },
+};
+
+/** Exports the final checkpoint as the ONNX model that evaluation and submission run. */
+export const exportModelStage: StageDefinition = {
+  activity: 'exportModel',
+  configSections: [...TRAIN_CONFIG],
+  codePaths: TRAIN_CODE,
+  async run(ctx) {
+    const summary: { [key: string]: Json } = {};
+    await runTrainer({
+      command: ctx.config.trainer.command,
+      verb: 'export',
+      spec: {
+        config: ctx.config,
+        checkpoint: checkpointOf(ctx.upstream['model'], 'export'),
+        feature_columns: ctx.input('feature_columns.json'),
+        output_dir: ctx.outDir,
+      },
+      workDir: ctx.outDir,
+      cwd: ctx.repoRoot,
+      signal: ctx.signal,
+      onEvent: trainerLogger(ctx, summary),
+    });
+    return summary;
+  },
+};

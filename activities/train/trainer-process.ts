@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { SystemError, UserInputError } from '../../lib/errors';
+
+/** One line of a trainer's stdout, per docs/trainer-protocol.md. */
+export type TrainerEvent =
+  | { event: 'start'; step: number; total_steps?: number }
+  | { event: 'progress'; step: number; epoch: number; loss: number; rows_per_s?: number; lr?: number }
+  | { event: 'checkpoint'; step: number; path: string }
+  | { event: 'metrics'; step: number; epoch: number; train_loss?: number; valid_loss?: number; valid_accuracy?: number }
+  | { event: 'done'; checkpoint?: string; model?: string }
+  | { event: 'error'; kind: 'user' | 'oom' | 'preempted' | 'internal'; message: string };
+
+const EVENT_NAMES = new Set(['start', 'progress', 'checkpoint', 'metrics', 'done', 'error']);
+
+export class TrainerFailed extends Error {
+  override readonly name = 'TrainerFailed';
+}
+
+export interface TrainerRun {
+  command: string[];
+  verb: 'train' | 'merge' | 'export';
+  spec: Record<string, unknown>;
+  /** Where the spec and the trainer's log (stderr and malformed lines) are written. */
+  workDir: string;
+  cwd: string;
+  deviceIndex?: number;
+  signal: AbortSignal;
+  onEvent(event: TrainerEvent): void;
+  /** Grace between SIGTERM and SIGKILL when the trainer is stopped. Default: 5000 ms. */
+  killGraceMs?: number;
+}
+
+/** Parses one stdout line; returns a reason instead when it is not a protocol event. */
+export function parseTrainerEvent(line: string): TrainerEvent | { malformed: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { malformed: 'not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { malformed: 'not a JSON object' };
+  const name = (value as { event?: unknown }).event;
+  if (typeof name !== 'string' || !EVENT_NAMES.has(name)) return { malformed: `unknown event ${JSON.stringify(name)}` };
+  return value as TrainerEvent;
+}
+
+/**
+ * Runs a trainer process to completion in its own process group, streaming its events. The group
+ * is killed when `signal` aborts. Failures are classified: user errors are not retried, pre-emption
+ * and OOM are system errors with their own retry budget.
+ */
+export async function runTrainer(run: TrainerRun): Promise<TrainerEvent & { event: 'done' }> {
+  mkdirSync(run.workDir, { recursive: true });
+  const specFile = path.join(run.workDir, `${run.verb}-spec.json`);
+  writeFileSync(specFile, JSON.stringify(run.spec, null, 2));
+  const log = createWriteStream(path.join(run.workDir, 'trainer.log'), { flags: 'a' });
+  const [program, ...args] = run.command;
+  const env = { ...process.env, ...(run.deviceIndex === undefined ? {} : { CUDA_VISIBLE_DEVICES: String(run.deviceIndex) }) };
+  const child = spawn(program!, [...args, run.verb, '--spec', specFile], { cwd: run.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+
+  let done: (TrainerEvent & { event: 'done' }) | undefined;
+  let reported: (TrainerEvent & { event: 'error' }) | undefined;
+  let stoppedByUs = false;
+  const stop = () => {
+    stoppedByUs = true;
+    killGroup(child.pid, 'SIGTERM');
+    setTimeout(() => killGroup(child.pid, 'SIGKILL'), run.killGraceMs ?? 5000).unref();
+  };
+  if (run.signal.aborted) stop();
+  run.signal.addEventListener('abort', stop, { once: true });
+
+  child.stderr!.pipe(log, { end: false });
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (line) => {
+    if (line.trim() === '') return;
+    const parsed = parseTrainerEvent(line);
+    if ('malformed' in parsed) {
+      log.write(`[arena] ignored a malformed event line (${parsed.malformed}): ${line.slice(0, 500)}\n`);
+      return;
+    }
+    if (parsed.event === 'done') done = parsed;
+    if (parsed.event === 'error') reported = parsed;
+    run.onEvent(parsed);
+  });
+
+  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
+  const { code, signal } = await Promise.race([exit, spawnError]).finally(() => {
+    run.signal.removeEventListener('abort', stop);
+    log.end();
+  });
+
+  if (code === 0 && done) return done;
+  const why = reported ? reported.message : `exit ${code ?? signal}`;
+  const where = `trainer ${run.verb} (log: ${path.join(run.workDir, 'trainer.log')})`;
+  if (stoppedByUs && run.signal.aborted) throw run.signal.reason instanceof Error ? run.signal.reason : new Error(`${where}: cancelled`);
+  if (code === 2 || reported?.kind === 'user') throw new UserInputError(`${where} rejected its input: ${why}`);
+  if (code === 3 || reported?.kind === 'oom') throw new SystemError('OutOfMemory', `${where} ran out of memory: ${why}`);
+  if (signal === 'SIGTERM' || signal === 'SIGKILL' || reported?.kind === 'preempted') throw new SystemError('Preempted', `${where} was killed (${signal ?? why})`);
+  throw new TrainerFailed(`${where} failed: ${why}`);
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}

@@ -1,0 +1,227 @@
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { loadConfig } from '../lib/config/load';
+import { ensureDevServer, stopDevServer } from '../lib/dev-server';
+import type { PipelineInput, PipelineResult, RunProgress } from '../lib/run-types';
+import { connectClient, connectWorker } from '../lib/temporal-connection';
+import { findTemporalCli } from '../lib/temporal-cli';
+import { createWorkers, defaultStoreDir } from '../worker';
+import { renderProgress } from './progress-bars';
+import { parseArgs, parseSetFlags } from './args';
+import { listRuns } from './runs';
+
+const USAGE = `arena: run the arena-pipeline on Temporal
+
+  arena main                          start the dev server and a worker, run train-pipeline on 'micro', print where the results are
+  arena dev [stop]                    start (or stop) the local Temporal dev server (UI on :8233) and run a worker
+  arena worker                        run a worker against TEMPORAL_ADDRESS (or the local dev server)
+  arena run --config NAME [--pipeline train-pipeline] [--id ID] [--wait] [--no-cache] [--set key.path=value ...]
+  arena status ID                     print a run's progress
+  arena resume ID [--wait]            re-run ID's input: completed stages come from the cache
+  arena runs [--limit N]              list runs with their config and metrics
+  arena config show NAME              print the resolved config`;
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const [command, ...rest] = args.positional;
+  switch (command) {
+    case 'main':
+      return mainJob(args.flags);
+    case 'dev':
+      return rest[0] === 'stop' ? (console.log(stopDevServer() ? 'dev server stopped' : 'no dev server was started by arena'), 0) : dev();
+    case 'worker':
+      return worker();
+    case 'run':
+      return run(args.flags);
+    case 'status':
+      return status(required(rest[0], 'status needs a workflow id'));
+    case 'resume':
+      return resume(required(rest[0], 'resume needs a workflow id'), args.flags);
+    case 'runs':
+      return runs(args.flags);
+    case 'config':
+      if (rest[0] !== 'show') break;
+      console.log(stringify(loadConfig(required(rest[1], 'config show needs a config name'))));
+      return 0;
+  }
+  console.error(USAGE);
+  return command === undefined || command === 'help' ? 0 : 2;
+}
+
+function required(value: string | undefined, message: string): string {
+  if (!value) throw new UsageError(message);
+  return value;
+}
+
+class UsageError extends Error {}
+
+async function client(): Promise<{ client: Client; taskQueue: string; close(): Promise<void> }> {
+  const { connection, namespace, taskQueue } = await connectClient();
+  return { client: new Client({ connection, namespace }), taskQueue, close: () => connection.close() };
+}
+
+async function startWorkerInProcess(): Promise<{ stop(): Promise<void> }> {
+  const { connection, namespace, taskQueue } = await connectWorker();
+  const workers = await createWorkers({ connection, namespace, taskQueue });
+  const running = Promise.all(workers.map((w) => w.run()));
+  return {
+    stop: async () => {
+      for (const w of workers) w.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
+
+async function mainJob(flags: Flags): Promise<number> {
+  const server = await ensureDevServer();
+  console.log(server.started ? `started the Temporal dev server (log: ${server.logFile})` : 'using the Temporal server already on localhost:7233');
+  const worker = await startWorkerInProcess();
+  try {
+    const code = await run({ ...flags, config: flags['config'] ?? 'micro', wait: true }, server.uiUrl);
+    console.log(`\nThe Temporal UI keeps running at ${server.uiUrl} (stop the server with: npx tsx cli/arena.ts dev stop)`);
+    return code;
+  } finally {
+    await worker.stop();
+  }
+}
+
+async function dev(): Promise<number> {
+  const server = await ensureDevServer();
+  console.log(`Temporal dev server: localhost:7233, UI ${server.uiUrl} (cli: ${findTemporalCli()}, log: ${server.logFile})`);
+  return worker();
+}
+
+async function worker(): Promise<number> {
+  const { connection, namespace, taskQueue } = await connectWorker();
+  const workers = await createWorkers({ connection, namespace, taskQueue });
+  console.log(`worker serving '${taskQueue}' and '${taskQueue}-gpu'; store ${defaultStoreDir()}; Ctrl-C stops it`);
+  await Promise.all(workers.map((w) => w.run()));
+  await connection.close();
+  return 0;
+}
+
+type Flags = ReturnType<typeof parseArgs>['flags'];
+
+async function run(flags: Flags, uiUrl = 'http://localhost:8233'): Promise<number> {
+  const config = required(typeof flags['config'] === 'string' ? flags['config'] : undefined, 'run needs --config NAME');
+  loadConfig(config, { overrides: parseSetFlags(flags['set']) });
+  const pipeline = typeof flags['pipeline'] === 'string' ? flags['pipeline'] : 'train-pipeline';
+  const input: PipelineInput = { config, overrides: parseSetFlags(flags['set']), noCache: flags['no-cache'] === true };
+  const workflowId = typeof flags['id'] === 'string' ? flags['id'] : `${pipeline}-${config}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
+  const c = await client();
+  try {
+    const handle = await c.client.workflow.start(pipeline, { taskQueue: c.taskQueue, workflowId, args: [input] });
+    console.log(`started ${pipeline} as ${workflowId}\nUI: ${uiUrl}/namespaces/${c.client.options.namespace}/workflows/${workflowId}`);
+    return flags['wait'] === true ? await watch(handle) : 0;
+  } finally {
+    await c.close();
+  }
+}
+
+/** Redraws the progress bars until the run closes, then prints where its outputs are. */
+async function watch(handle: WorkflowHandle): Promise<number> {
+  const tty = process.stdout.isTTY;
+  let lastLines = 0;
+  let lastText = '';
+  const draw = (progress: RunProgress) => {
+    const text = renderProgress(progress);
+    if (text === lastText) return;
+    if (tty && lastLines > 0) process.stdout.write(`\x1b[${lastLines}A\x1b[J`);
+    process.stdout.write(`${text}\n`);
+    lastLines = text.split('\n').length;
+    lastText = text;
+  };
+  const result = handle.result() as Promise<PipelineResult>;
+  let finished = false;
+  result.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  const started = Date.now();
+  while (!finished) {
+    try {
+      draw(await handle.query<RunProgress>('progress'));
+    } catch {
+      // The first workflow task has not run yet.
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, tty ? 500 : 3000))]);
+  }
+  try {
+    const outcome = await result;
+    draw(outcome.progress);
+    printOutcome(outcome, (Date.now() - started) / 1000);
+    return 0;
+  } catch (err) {
+    const progress = await handle.query<RunProgress>('progress').catch(() => undefined);
+    if (progress) draw(progress);
+    const cause = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err);
+    console.error(`\nrun failed: ${cause}`);
+    return 1;
+  }
+}
+
+function printOutcome(outcome: PipelineResult, seconds: number): void {
+  const where = (stage: string, file: string) => (outcome.stages[stage] ? path.join(outcome.stages[stage].dir, file) : '(no such stage)');
+  const m = outcome.metrics ?? {};
+  const num = (v: unknown) => (typeof v === 'number' ? v.toFixed(4) : 'n/a');
+  const tta = (m['tta'] ?? {}) as Record<string, unknown>;
+  const baseline = (m['baseline_longer'] ?? {}) as Record<string, unknown>;
+  console.log(`
+finished in ${seconds.toFixed(1)} s${m['synthetic'] === true ? '  (SYNTHETIC DATA: no competition files were found under data/raw)' : ''}
+validation accuracy ${num(m['accuracy'])}  log loss ${num(m['log_loss'])}  with swap-TTA ${num(tta['accuracy'])}  longer-answer baseline ${num(baseline['accuracy'])}
+submission: ${where('submit', 'submission.csv')}
+metrics:    ${where('evaluate', 'metrics.json')}
+report:     ${where('evaluate', 'report.html')}`);
+}
+
+async function status(workflowId: string): Promise<number> {
+  const c = await client();
+  try {
+    const handle = c.client.workflow.getHandle(workflowId);
+    const description = await handle.describe();
+    const progress = await handle.query<RunProgress>('progress');
+    console.log(`${workflowId} (${description.status.name})\n${renderProgress(progress)}`);
+    return 0;
+  } finally {
+    await c.close();
+  }
+}
+
+async function resume(workflowId: string, flags: Flags): Promise<number> {
+  const c = await client();
+  try {
+    const previous = c.client.workflow.getHandle(workflowId);
+    const description = await previous.describe();
+    const history = await previous.fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const payload = started?.input?.payloads?.[0];
+    if (!payload) throw new UsageError(`${workflowId}: its history has no input`);
+    const input = c.client.options.loadedDataConverter.payloadConverter.fromPayload<PipelineInput>(payload);
+    if (description.status.name === 'RUNNING') throw new UsageError(`${workflowId} is still running`);
+    const handle = await c.client.workflow.start(description.type, { taskQueue: description.taskQueue, workflowId, args: [input] });
+    console.log(`resumed ${workflowId} (new run ${handle.firstExecutionRunId}); completed stages come from the cache`);
+    return flags['wait'] === true ? await watch(handle) : 0;
+  } finally {
+    await c.close();
+  }
+}
+
+async function runs(flags: Flags): Promise<number> {
+  const c = await client();
+  try {
+    console.log(await listRuns(c.client, Number(flags['limit'] ?? 20)));
+    return 0;
+  } finally {
+    await c.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof UsageError ? `arena: ${err.message}\n\n${USAGE}` : err instanceof Error ? `arena: ${err.message}` : err);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  },
+);

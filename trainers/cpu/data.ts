@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { RunConfig } from '../../lib/config/schema';
+import { UserInputError } from '../../lib/errors';
+import { hashTextSparse, swapSparseTextRow, type SparseTextRow } from '../../lib/text-hashing';
+import { STD_FLOOR, type FeatureScaling } from './model';
+
+/** One split (train or valid parquet) held in memory, columns as arrays. */
+export interface SplitRows {
+  file: string;
+  ids: string[];
+  pairIds: string[];
+  swapped: Uint8Array;
+  /** 1 when model_a wins. */
+  labels: Float32Array;
+  prompts: string[];
+  responsesA: string[];
+  responsesB: string[];
+  featureCount: number;
+  /** Raw feature values, row-major [rows, featureCount], in feature_columns.json order. */
+  features: Float64Array;
+}
+
+const REQUIRED_COLUMNS = ['id', 'pair_id', 'swapped', 'winner', 'prompt', 'response_a', 'response_b'];
+const READ_SPLIT_SQL = readFileSync(path.join(__dirname, 'read-split.sql'), 'utf8');
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The feature column names of feature_columns.json, in model input order. */
+export function readFeatureColumns(file: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UserInputError(`${file}: cannot read feature columns: ${(err as Error).message}`);
+  }
+  const columns = (parsed as { columns?: unknown })?.columns;
+  if (!Array.isArray(columns) || columns.length === 0) {
+    throw new UserInputError(`${file}: key "columns" must be a non-empty list`);
+  }
+  const names = columns.map((column, i) => {
+    const name = (column as { name?: unknown })?.name;
+    if (typeof name !== 'string' || name === '') throw new UserInputError(`${file}: columns[${i}].name must be a non-empty string`);
+    return name;
+  });
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate !== undefined) throw new UserInputError(`${file}: feature column "${duplicate}" is listed twice`);
+  return names;
+}
+
+/** Reads a split parquet, rejecting missing columns, an empty split, bad labels and non-finite features. */
+export async function readSplit(file: string, featureColumns: string[]): Promise<SplitRows> {
+  const db = await DuckDBInstance.create(':memory:');
+  const connection = await db.connect();
+  try {
+    let present: Set<string>;
+    try {
+      const described = await connection.runAndReadAll('DESCRIBE SELECT * FROM read_parquet($1)', [file]);
+      present = new Set(described.getRowObjects().map((row) => String(row['column_name'])));
+    } catch (err) {
+      throw new UserInputError(`${file}: cannot read parquet: ${(err as Error).message.split('\n')[0]}`);
+    }
+    for (const column of [...REQUIRED_COLUMNS, ...featureColumns]) {
+      if (!present.has(column)) throw new UserInputError(`${file}: missing column "${column}"`);
+    }
+    const features = featureColumns.map((c) => `, CAST(${quoteIdentifier(c)} AS DOUBLE) AS ${quoteIdentifier(c)}`).join('');
+    let rows: Record<string, unknown>[];
+    try {
+      const reader = await connection.runAndReadAll(READ_SPLIT_SQL.replace('{{features}}', features), [file]);
+      rows = reader.getRowObjects();
+    } catch (err) {
+      throw new UserInputError(`${file}: cannot read rows: ${(err as Error).message.split('\n')[0]}`);
+    }
+    if (rows.length === 0) throw new UserInputError(`${file}: the split has no rows`);
+    return toSplitRows(file, rows, featureColumns);
+  } finally {
+    connection.closeSync();
+    db.closeSync();
+  }
+}
+
+function toSplitRows(file: string, rows: Record<string, unknown>[], featureColumns: string[]): SplitRows {
+  const n = rows.length;
+  const F = featureColumns.length;
+  const split: SplitRows = {
+    file,
+    ids: new Array(n),
+    pairIds: new Array(n),
+    swapped: new Uint8Array(n),
+    labels: new Float32Array(n),
+    prompts: new Array(n),
+    responsesA: new Array(n),
+    responsesB: new Array(n),
+    featureCount: F,
+    features: new Float64Array(n * F),
+  };
+  rows.forEach((row, i) => {
+    const id = row['id'];
+    if (typeof id !== 'string') throw new UserInputError(`${file}: row ${i + 1}: column "id" is null`);
+    const winner = row['winner'];
+    if (winner !== 'model_a' && winner !== 'model_b') {
+      throw new UserInputError(`${file}: row id ${id}: column "winner" is ${JSON.stringify(winner)}, expected model_a or model_b`);
+    }
+    if (typeof row['pair_id'] !== 'string') throw new UserInputError(`${file}: row id ${id}: column "pair_id" is null`);
+    if (typeof row['swapped'] !== 'boolean') throw new UserInputError(`${file}: row id ${id}: column "swapped" is null`);
+    split.ids[i] = id;
+    split.pairIds[i] = row['pair_id'] as string;
+    split.swapped[i] = row['swapped'] ? 1 : 0;
+    split.labels[i] = winner === 'model_a' ? 1 : 0;
+    split.prompts[i] = (row['prompt'] as string | null) ?? '';
+    split.responsesA[i] = (row['response_a'] as string | null) ?? '';
+    split.responsesB[i] = (row['response_b'] as string | null) ?? '';
+    featureColumns.forEach((column, f) => {
+      const value = row[column];
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        throw new UserInputError(`${file}: row id ${id}: feature column "${column}" is ${value === null ? 'null' : String(value)}`);
+      }
+      split.features[i * F + f] = value;
+    });
+  });
+  return split;
+}
+
+/** Mean and population standard deviation (floored at STD_FLOOR) of every feature over the whole split. */
+export function featureScaling(split: SplitRows): FeatureScaling {
+  const F = split.featureCount;
+  const n = split.ids.length;
+  const mean = new Float64Array(F);
+  const sq = new Float64Array(F);
+  for (let i = 0; i < n; i++) for (let f = 0; f < F; f++) mean[f]! += split.features[i * F + f]!;
+  for (let f = 0; f < F; f++) mean[f]! /= n;
+  for (let i = 0; i < n; i++) {
+    for (let f = 0; f < F; f++) sq[f]! += (split.features[i * F + f]! - mean[f]!) ** 2;
+  }
+  const std = Float32Array.from(sq, (s) => Math.max(Math.sqrt(s / n), STD_FLOOR));
+  return { mean: Float32Array.from(mean), std };
+}
+
+/** Stable shard of a pair: FNV-1a over the UTF-16 code units of pair_id, modulo the shard count. */
+export function shardOfPair(pairId: string, count: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < pairId.length; i++) h = Math.imul(h ^ pairId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % count;
+}
+
+/**
+ * Indices of the rows a shard trains on in `epoch`, ascending: its pairs, filtered by the A/B swap
+ * mode (none: originals; append: both; alternate: swapped copies in odd epochs; per_gpu: swapped
+ * copies on odd shards).
+ */
+export function trainingRowIndices(
+  split: SplitRows,
+  shard: { index: number; count: number },
+  mode: RunConfig['augment']['mode'],
+  epoch: number,
+): Int32Array {
+  const wantSwapped = mode === 'alternate' ? epoch % 2 === 1 : mode === 'per_gpu' ? shard.index % 2 === 1 : false;
+  const picked: number[] = [];
+  for (let i = 0; i < split.ids.length; i++) {
+    if (shardOfPair(split.pairIds[i]!, shard.count) !== shard.index) continue;
+    if (mode !== 'append' && (split.swapped[i] === 1) !== wantSwapped) continue;
+    picked.push(i);
+  }
+  return Int32Array.from(picked);
+}
+
+/**
+ * Hashed text rows, computed on first use. A pair's original orientation is hashed once and its
+ * swapped copy is derived by swapping the response blocks, so augmentation costs no extra hashing.
+ */
+export class TextRowCache {
+  private readonly byPair = new Map<string, SparseTextRow>();
+
+  constructor(
+    private readonly split: SplitRows,
+    private readonly dim: number,
+  ) {}
+
+  row(i: number): SparseTextRow {
+    const s = this.split;
+    const swapped = s.swapped[i] === 1;
+    let original = this.byPair.get(s.pairIds[i]!);
+    if (!original) {
+      original = swapped
+        ? hashTextSparse(s.prompts[i]!, s.responsesB[i]!, s.responsesA[i]!, this.dim)
+        : hashTextSparse(s.prompts[i]!, s.responsesA[i]!, s.responsesB[i]!, this.dim);
+      this.byPair.set(s.pairIds[i]!, original);
+    }
+    return swapped ? swapSparseTextRow(original, this.dim) : original;
+  }
+}

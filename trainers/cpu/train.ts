@@ -1,0 +1,221 @@
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UserInputError } from '../../lib/errors';
+import { adamwStep, lrMultiplier, type ScheduleSettings } from './adamw';
+import { assertCompatible, readCheckpoint, writeCheckpoint, type Checkpoint, type TrainingState } from './checkpoint';
+import { featureScaling, readFeatureColumns, readSplit, TextRowCache, trainingRowIndices, type SplitRows } from './data';
+import { emit as emitEvent, log, type TrainerEvent } from './events';
+import {
+  backward,
+  bceWithLogits,
+  dropoutMask,
+  forward,
+  initParams,
+  modelDims,
+  zeroParams,
+  type Batch,
+  type ModelDims,
+  type Params,
+} from './model';
+import { deriveSeed, Mulberry32, shuffleInPlace } from './rng';
+import type { TrainSpec } from './spec';
+
+/** Stream tags of `deriveSeed`, so init, shuffling and dropout never share random numbers. */
+const INIT_STREAM = 1;
+const SHUFFLE_STREAM = 2;
+const DROPOUT_STREAM = 3;
+const EVAL_BATCH_ROWS = 256;
+const PROGRESS_INTERVAL_MS = 1000;
+
+interface Starting {
+  checkpoint: Checkpoint;
+  from: string;
+}
+
+/**
+ * Where a train run starts: `resume_from` restores everything (weights, Adam moments, step, position
+ * in the epoch, RNG); `init_from` (a round start) keeps weights, Adam moments, step, feature scaling,
+ * early-stopping state and history, and starts `round.epoch_start` at its first batch with a dropout
+ * RNG seeded from (seed, shard, round); otherwise weights are initialised from the seed alone, so
+ * every shard starts from the same point.
+ */
+function startingPoint(spec: TrainSpec, dims: ModelDims, featureColumns: string[], train: SplitRows): Starting {
+  const cfg = spec.config;
+  const dropoutSeed = deriveSeed(cfg.seed, DROPOUT_STREAM, spec.shard.index, spec.shard.count, spec.round.index);
+  if (spec.resume_from) {
+    const checkpoint = readCheckpoint(spec.resume_from);
+    assertCompatible(checkpoint, spec.resume_from, dims, featureColumns);
+    return { checkpoint, from: `resumed from ${spec.resume_from}` };
+  }
+  if (spec.init_from) {
+    const checkpoint = readCheckpoint(spec.init_from);
+    assertCompatible(checkpoint, spec.init_from, dims, featureColumns);
+    checkpoint.state = { ...checkpoint.state, epoch: spec.round.epoch_start, batchInEpoch: 0, rngState: dropoutSeed };
+    return { checkpoint, from: `initialised from ${spec.init_from}` };
+  }
+  const state: TrainingState = {
+    step: 0,
+    epoch: spec.round.epoch_start,
+    batchInEpoch: 0,
+    rngState: dropoutSeed,
+    earlyStopping: { bestValidLoss: null, badEpochs: 0, stopped: false },
+    history: { train: [], valid: [] },
+  };
+  const checkpoint: Checkpoint = {
+    dims,
+    featureColumns,
+    scaling: featureScaling(train),
+    params: initParams(dims, new Mulberry32(deriveSeed(cfg.seed, INIT_STREAM))),
+    adam: { m: zeroParams(dims), v: zeroParams(dims) },
+    state,
+  };
+  return { checkpoint, from: 'fresh initialisation' };
+}
+
+function batchOf(split: SplitRows, texts: TextRowCache, rows: ArrayLike<number>): { batch: Batch; labels: Float32Array } {
+  const F = split.featureCount;
+  const features = new Float64Array(rows.length * F);
+  const labels = new Float32Array(rows.length);
+  const text = [];
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k]!;
+    text.push(texts.row(i));
+    features.set(split.features.subarray(i * F, (i + 1) * F), k * F);
+    labels[k] = split.labels[i]!;
+  }
+  return { batch: { text, features }, labels };
+}
+
+/** Mean BCE and accuracy (p >= 0.5 means model_a) of the model, dropout off, over every row of `split`. */
+export function evaluateSplit(c: Checkpoint, split: SplitRows, texts: TextRowCache): { loss: number; accuracy: number } {
+  let loss = 0;
+  let correct = 0;
+  const n = split.ids.length;
+  for (let start = 0; start < n; start += EVAL_BATCH_ROWS) {
+    const rows = Array.from({ length: Math.min(EVAL_BATCH_ROWS, n - start) }, (_, k) => start + k);
+    const { batch, labels } = batchOf(split, texts, rows);
+    const { logits } = forward(c.dims, c.params, c.scaling, batch, null);
+    for (let k = 0; k < rows.length; k++) {
+      loss += bceWithLogits(logits[k]!, labels[k]!);
+      if ((logits[k]! >= 0 ? 1 : 0) === labels[k]) correct++;
+    }
+  }
+  return { loss: loss / n, accuracy: correct / n };
+}
+
+function epochOrder(spec: TrainSpec, train: SplitRows, epoch: number): Int32Array {
+  const order = trainingRowIndices(train, spec.shard, spec.config.augment.mode, epoch);
+  shuffleInPlace(order, new Mulberry32(deriveSeed(spec.config.seed, SHUFFLE_STREAM, epoch, spec.shard.index, spec.shard.count)));
+  return order;
+}
+
+function stepsInEpoch(rows: number, batchSize: number, accumulation: number): number {
+  return Math.ceil(Math.ceil(rows / batchSize) / accumulation);
+}
+
+/** The `train` verb: trains epochs [round.epoch_start, round.epoch_end) of one shard; events go to `emit` (stdout by default). */
+export async function trainCommand(spec: TrainSpec, emit: (event: TrainerEvent) => void = emitEvent): Promise<void> {
+  const cfg = spec.config;
+  const t = cfg.trainer;
+  const featureColumns = readFeatureColumns(spec.feature_columns);
+  const train = await readSplit(spec.train_data, featureColumns);
+  const valid = await readSplit(spec.valid_data, featureColumns);
+  const dims = modelDims(cfg.model, featureColumns.length);
+  if (spec.round.epoch_end > t.epochs) {
+    throw new UserInputError(`spec round.epoch_end ${spec.round.epoch_end} is beyond config.trainer.epochs ${t.epochs}`);
+  }
+
+  const epochSteps: number[] = [];
+  for (let e = 0; e < t.epochs; e++) {
+    const rows = trainingRowIndices(train, spec.shard, cfg.augment.mode, e).length;
+    if (rows === 0) throw new UserInputError(`${spec.train_data}: shard ${spec.shard.index} of ${spec.shard.count} has no training rows in epoch ${e}`);
+    epochSteps.push(stepsInEpoch(rows, t.batch_size, t.grad_accumulation));
+  }
+  const schedule: ScheduleSettings = { totalSteps: epochSteps.reduce((a, b) => a + b, 0), warmupRatio: t.warmup_ratio };
+
+  const { checkpoint: c, from } = startingPoint(spec, dims, featureColumns, train);
+  const s = c.state;
+  const remaining =
+    s.earlyStopping.stopped ? 0 : epochSteps.slice(s.epoch, spec.round.epoch_end).reduce((a, b) => a + b, 0) -
+      Math.ceil(s.batchInEpoch / t.grad_accumulation);
+  log(`train shard ${spec.shard.index}/${spec.shard.count} round ${spec.round.index}: ${from}, step ${s.step}, ${train.ids.length} train rows, ${valid.ids.length} valid rows`);
+  emit({ event: 'start', step: s.step, total_steps: s.step + Math.max(0, remaining) });
+
+  const trainTexts = new TextRowCache(train, dims.textHashDim);
+  const validTexts = new TextRowCache(valid, dims.textHashDim);
+  const rng = new Mulberry32(s.rngState);
+  const grads = zeroParams(dims);
+  const lrs = cfg.trainer.lr;
+  let lastProgress = { at: Date.now(), rows: 0, loss: 0, steps: 0 };
+
+  const saveStep = () => {
+    s.rngState = rng.state;
+    const dir = path.join(spec.checkpoint_dir, `step-${s.step}`);
+    writeCheckpoint(c, dir, false);
+    emit({ event: 'checkpoint', step: s.step, path: dir });
+  };
+
+  while (s.epoch < spec.round.epoch_end && !s.earlyStopping.stopped) {
+    const order = epochOrder(spec, train, s.epoch);
+    const microBatches = Math.ceil(order.length / t.batch_size);
+    while (s.batchInEpoch < microBatches) {
+      for (const name in grads) grads[name]!.fill(0);
+      let rows = 0;
+      let loss = 0;
+      for (let a = 0; a < t.grad_accumulation && s.batchInEpoch < microBatches; a++, s.batchInEpoch++) {
+        const picked = order.subarray(s.batchInEpoch * t.batch_size, (s.batchInEpoch + 1) * t.batch_size);
+        const { batch, labels } = batchOf(train, trainTexts, picked);
+        const mask = cfg.model.head_dropout > 0 ? dropoutMask(picked.length, dims.hiddenDim, cfg.model.head_dropout, rng) : null;
+        const cache = forward(dims, c.params, c.scaling, batch, mask);
+        loss += backward(dims, c.params, batch, cache, labels, grads);
+        rows += picked.length;
+      }
+      const multiplier = lrMultiplier(s.step, schedule);
+      const stepLrs = { backbone: lrs.backbone * multiplier, features: lrs.features * multiplier, head: lrs.head * multiplier };
+      adamwStep(dims, c.params, grads as Params, c.adam, s.step + 1, stepLrs, t.weight_decay, 1 / rows);
+      s.step += 1;
+      s.history.train.push({ shard: spec.shard.index, step: s.step, epoch: s.epoch, rows, loss: loss / rows });
+
+      lastProgress = { ...lastProgress, rows: lastProgress.rows + rows, loss: lastProgress.loss + loss, steps: lastProgress.steps + 1 };
+      const now = Date.now();
+      if (now - lastProgress.at >= PROGRESS_INTERVAL_MS) {
+        const seconds = (now - lastProgress.at) / 1000;
+        emit({ event: 'progress', step: s.step, epoch: s.epoch, loss: lastProgress.loss / lastProgress.rows, rows_per_s: lastProgress.rows / seconds, lr: stepLrs.head });
+        lastProgress = { at: now, rows: 0, loss: 0, steps: 0 };
+      }
+      if (s.step % t.checkpoint_every_steps === 0 && s.batchInEpoch < microBatches) saveStep();
+      // Yield every step so that stdin EOF and signals are noticed while training.
+      if (t.step_delay_ms > 0) await sleep(t.step_delay_ms);
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    const epochEntries = s.history.train.filter((e) => e.shard === spec.shard.index && e.epoch === s.epoch);
+    const epochRows = epochEntries.reduce((n, e) => n + e.rows, 0);
+    const trainLoss = epochEntries.reduce((n, e) => n + e.loss * e.rows, 0) / Math.max(1, epochRows);
+    const { loss: validLoss, accuracy } = evaluateSplit(c, valid, validTexts);
+    const metrics = { step: s.step, epoch: s.epoch, train_loss: trainLoss, valid_loss: validLoss, valid_accuracy: accuracy };
+    s.history.valid.push({ shard: spec.shard.index, ...metrics });
+    emit({ event: 'metrics', ...metrics });
+    log(`epoch ${s.epoch}: train loss ${trainLoss.toFixed(4)}, valid loss ${validLoss.toFixed(4)}, valid accuracy ${accuracy.toFixed(4)}`);
+
+    const es = s.earlyStopping;
+    if (es.bestValidLoss === null || validLoss < es.bestValidLoss) {
+      es.bestValidLoss = validLoss;
+      es.badEpochs = 0;
+    } else {
+      es.badEpochs += 1;
+      if (t.early_stopping_patience > 0 && es.badEpochs >= t.early_stopping_patience) {
+        es.stopped = true;
+        log(`early stopping: no validation-loss gain for ${es.badEpochs} epochs`);
+      }
+    }
+    s.epoch += 1;
+    s.batchInEpoch = 0;
+    if (s.step % t.checkpoint_every_steps === 0 || s.epoch >= spec.round.epoch_end || es.stopped) saveStep();
+  }
+
+  s.rngState = rng.state;
+  const finalDir = path.join(spec.output_dir, 'checkpoint');
+  writeCheckpoint(c, finalDir, true);
+  emit({ event: 'done', checkpoint: finalDir, step: s.step, stopped_early: s.earlyStopping.stopped });
+}

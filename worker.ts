@@ -1,0 +1,110 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { createActivities, GPU_ACTIVITIES, type Activities } from './activities';
+import { DevicePool } from './activities/train/device-pool';
+import { connectWorker } from './lib/temporal-connection';
+import { RunStore } from './lib/store/run-store';
+
+export const REPO_ROOT = __dirname;
+
+/** Options of the worker process. */
+export interface ArenaWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  /** The workflows' task queue; the train shards are served on `<taskQueue>-gpu`. */
+  taskQueue: string;
+  /** Run store folder. Default: env ARENA_STORE, else `.arena/store` in the project. */
+  storeDir?: string;
+  /** Devices this process owns, one concurrent train shard each. Default: env ARENA_DEVICES, else 2. */
+  devices?: number;
+  /** Which queues to serve: `all` (default), `main` (workflows and CPU stages) or `gpu` (train shards only, for GPU pods). */
+  role?: 'all' | 'main' | 'gpu';
+  /** A prebuilt workflow bundle (tests build it once); default: bundle `workflows/` at start. */
+  workflowBundle?: WorkflowBundleOption;
+  /** Replaces activities, e.g. a test's failing stage. Default: none. */
+  activityOverrides?: Partial<Activities>;
+  configDir?: string;
+  pipelineDir?: string;
+}
+
+export function defaultStoreDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env['ARENA_STORE'] || path.join(REPO_ROOT, '.arena', 'store'));
+}
+
+export function validateWorkerOptions(options: Pick<ArenaWorkerOptions, 'devices' | 'role' | 'taskQueue'>): void {
+  if (options.devices !== undefined && (!Number.isInteger(options.devices) || options.devices < 1)) {
+    throw new TypeError(`devices: expected a positive integer, got ${options.devices}`);
+  }
+  if (options.role !== undefined && !['all', 'main', 'gpu'].includes(options.role)) {
+    throw new TypeError(`role: expected 'all', 'main' or 'gpu', got '${options.role}'`);
+  }
+  if (!options.taskQueue) throw new TypeError('taskQueue: expected a non-empty name');
+}
+
+/** Creates the Temporal workers of one process: the main queue and the GPU queue, as `role` says. */
+export async function createWorkers(options: ArenaWorkerOptions): Promise<Worker[]> {
+  validateWorkerOptions(options);
+  const devices = options.devices ?? Number(process.env['ARENA_DEVICES'] || 2);
+  const role = options.role ?? 'all';
+  const activities = {
+    ...createActivities({
+      store: new RunStore(options.storeDir ?? defaultStoreDir()),
+      repoRoot: REPO_ROOT,
+      devices: new DevicePool(devices),
+      configDir: options.configDir,
+      pipelineDir: options.pipelineDir,
+    }),
+    ...options.activityOverrides,
+  };
+  const gpuNames: readonly string[] = GPU_ACTIVITIES;
+  const pick = (gpu: boolean) => Object.fromEntries(Object.entries(activities).filter(([name]) => gpuNames.includes(name) === gpu));
+  const workers: Worker[] = [];
+  if (role !== 'gpu') {
+    workers.push(
+      await Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        taskQueue: options.taskQueue,
+        ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+        activities: pick(false),
+      }),
+    );
+  }
+  if (role !== 'main') {
+    workers.push(
+      await Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        taskQueue: `${options.taskQueue}-gpu`,
+        activities: pick(true),
+        maxConcurrentActivityTaskExecutions: devices,
+      }),
+    );
+  }
+  return workers;
+}
+
+/** Runs the workers until SIGINT/SIGTERM. */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  await Promise.all(workers.map((w) => w.run()));
+}
+
+async function main(): Promise<void> {
+  const { connection, namespace, taskQueue } = await connectWorker();
+  const role = (process.env['ARENA_WORKER_ROLE'] as ArenaWorkerOptions['role']) || 'all';
+  const workers = await createWorkers({ connection, namespace, taskQueue, role });
+  console.log(`arena worker on ${os.hostname()}: queue '${taskQueue}'${role === 'main' ? '' : ` and '${taskQueue}-gpu'`}, role ${role}, store ${defaultStoreDir()}`);
+  try {
+    await runWorkers(workers);
+  } finally {
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

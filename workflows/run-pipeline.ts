@@ -1,0 +1,184 @@
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { Activities } from '../activities';
+import type { ResolvedStage } from '../lib/pipeline/schema';
+import type { PipelineInput, PipelineResult, ResolvedRun, RunProgress, StageProgress } from '../lib/run-types';
+import type { Json, StageResult } from '../lib/stage';
+import type { StageRequest } from '../activities/stage-runner';
+import { initialStageProgress, progressMarkdown } from './progress';
+import { backoff, classifyFailure, isCancellation, RetryBudget } from './retry';
+import { ARENA_CONFIG, ARENA_PIPELINE, ARENA_STATUS, ARENA_VAL_ACCURACY, ARENA_VAL_LOG_LOSS } from './search-attributes';
+import { runTrainStage } from './train-rounds';
+
+export const progressQuery = defineQuery<RunProgress>('progress');
+
+type StageActivityName = Exclude<keyof Activities, 'resolveRun'>;
+
+const { resolveRun } = proxyActivities<Activities>({
+  startToCloseTimeout: '2m',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError', 'PipelineError', 'UserInputError'] },
+});
+
+/**
+ * Runs any pipeline of `pipelines/`: the workflow type is the pipeline's name. Stages start as soon
+ * as what they need is done; a stage that spends its retry budget fails the run with its cause.
+ */
+export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
+  const pipelineName = workflowInfo().workflowType;
+  const progress: RunProgress = { pipeline: pipelineName, config: input.config, status: 'resolving', stages: {} };
+  setHandler(progressQuery, () => progress);
+  const publish = () => setCurrentDetails(progressMarkdown(progress));
+  upsertSearchAttributes([
+    { key: ARENA_CONFIG, value: input.config },
+    { key: ARENA_PIPELINE, value: pipelineName },
+    { key: ARENA_STATUS, value: 'running' },
+  ]);
+
+  const run = await resolveRun({ pipeline: pipelineName, config: input.config, overrides: input.overrides ?? {} });
+  for (const stage of run.pipeline.stages) progress.stages[stage.name] = initialStageProgress();
+  progress.status = 'running';
+  publish();
+
+  const results = new Map<string, Promise<StageResult>>();
+  const scope = new CancellationScope();
+  let firstFailure: unknown;
+  try {
+    await scope.run(async () => {
+      for (const stage of run.pipeline.stages) {
+        const pending = (async () => {
+          const upstream: Record<string, StageResult> = {};
+          for (const need of stage.needs) upstream[need] = await results.get(need)!;
+          return runStage(stage, run, upstream, progress.stages[stage.name]!, input.noCache === true, publish);
+        })();
+        pending.catch((err: unknown) => {
+          if (firstFailure === undefined && !isCancellation(err)) {
+            firstFailure = err;
+            scope.cancel();
+          }
+        });
+        results.set(stage.name, pending);
+      }
+      await Promise.allSettled(results.values());
+    });
+  } catch (err) {
+    firstFailure ??= err;
+  }
+  if (firstFailure !== undefined || CancellationScope.current().consideredCancelled) {
+    const cancelled = firstFailure === undefined || isCancellation(firstFailure);
+    progress.status = cancelled ? 'cancelled' : 'failed';
+    for (const s of Object.values(progress.stages)) if (s.state === 'pending' || s.state === 'running') s.state = 'cancelled';
+    upsertSearchAttributes([{ key: ARENA_STATUS, value: progress.status }]);
+    publish();
+    throw firstFailure ?? ApplicationFailure.create({ message: 'run cancelled', type: 'Cancelled' });
+  }
+
+  const finished: Record<string, StageResult> = {};
+  for (const [name, pending] of results) finished[name] = await pending;
+  const metrics = Object.values(finished).find((r) => r.activity === 'evaluate')?.summary;
+  progress.status = 'completed';
+  upsertSearchAttributes([{ key: ARENA_STATUS, value: 'completed' }, ...metricAttributes(metrics)]);
+  publish();
+  return {
+    pipeline: pipelineName,
+    config: input.config,
+    stages: Object.fromEntries(Object.entries(finished).map(([name, r]) => [name, { dir: r.dir, cacheHit: r.cacheHit, summary: r.summary }])),
+    progress,
+    metrics,
+  };
+
+  function metricAttributes(m: { [key: string]: Json } | undefined) {
+    const accuracy = typeof m?.['accuracy'] === 'number' ? m['accuracy'] : undefined;
+    const logLoss = typeof m?.['log_loss'] === 'number' ? m['log_loss'] : undefined;
+    if (accuracy !== undefined) progress.metric = { name: 'validation accuracy', value: accuracy };
+    return [
+      ...(accuracy !== undefined ? [{ key: ARENA_VAL_ACCURACY, value: accuracy }] : []),
+      ...(logLoss !== undefined ? [{ key: ARENA_VAL_LOG_LOSS, value: logLoss }] : []),
+    ];
+  }
+}
+
+/** Runs one pipeline stage: the composite train stage, or a single activity. */
+async function runStage(
+  stage: ResolvedStage,
+  run: ResolvedRun,
+  upstream: Record<string, StageResult>,
+  progress: StageProgress,
+  noCache: boolean,
+  publish: () => void,
+): Promise<StageResult> {
+  progress.state = 'running';
+  publish();
+  try {
+    const call: StageCall = (activity, stageId, params, stepUpstream) =>
+      callWithRetry(stage, activity, { stageId, params, config: run.config, upstream: stepUpstream, cache: stage.cache && !noCache }, progress, publish);
+    const result =
+      stage.activity === 'train' ? await runTrainStage(stage, run.config, upstream, call, progress) : await call(stage.activity, stage.name, stage.params, upstream);
+    progress.state = progress.executed === 0 ? 'cached' : 'done';
+    publish();
+    return result;
+  } catch (err) {
+    progress.state = isCancellation(err) ? 'cancelled' : 'failed';
+    publish();
+    throw err;
+  }
+}
+
+export type StageCall = (activity: StageActivityName, stageId: string, params: Record<string, Json>, upstream: Record<string, StageResult>) => Promise<StageResult>;
+
+/** One activity with the stage's retry policy: separate budgets for system and ordinary failures. */
+async function callWithRetry(
+  stage: ResolvedStage,
+  activity: StageActivityName,
+  request: StageRequest,
+  progress: StageProgress,
+  publish: () => void,
+): Promise<StageResult> {
+  const activities = proxyActivities<Activities>({
+    taskQueue: stage.queue === 'gpu' ? `${workflowInfo().taskQueue}-gpu` : workflowInfo().taskQueue,
+    startToCloseTimeout: stage.startToCloseTimeout as Duration,
+    heartbeatTimeout: stage.heartbeatTimeout as Duration,
+    retry: { maximumAttempts: 1 },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+  const budget = new RetryBudget(stage.retry);
+  let resumeFrom: unknown;
+  for (;;) {
+    progress.attempts++;
+    try {
+      const result = await activities[activity]({ ...request, resumeFrom });
+      if (result.cacheHit) progress.cacheHits++;
+      else progress.executed++;
+      return result;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const failure = classifyFailure(err, stage.retry);
+      if (failure.resumeFrom !== undefined && failure.resumeFrom !== null) resumeFrom = failure.resumeFrom;
+      progress.lastError = `${request.stageId}: ${failure.message}`;
+      const wait = budget.charge(failure.kind);
+      progress.systemFailures = budget.systemFailures;
+      if (wait === undefined) {
+        throw ApplicationFailure.create({
+          message: `stage '${stage.name}' failed (${request.stageId}, ${failure.kind === 'fatal' ? 'not retryable' : 'retries spent'}): ${failure.message}`,
+          type: 'StageFailed',
+          nonRetryable: true,
+          cause: err instanceof Error ? err : undefined,
+        });
+      }
+      progress.state = 'retrying';
+      publish();
+      await backoff(wait);
+      progress.state = 'running';
+      publish();
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import type { RunConfig } from '../lib/config/schema';
+import type { ResolvedStage } from '../lib/pipeline/schema';
+import type { StageProgress } from '../lib/run-types';
+import type { StageResult } from '../lib/stage';
+import type { StageCall } from './run-pipeline';
+
+/**
+ * The composite train stage: `trainer.gpus` shards train in parallel, one activity per device;
+ * after every `round_epochs` epochs a merge averages their checkpoints, and the next round starts
+ * every shard from it (the handoff). A crashed shard retries from its own last checkpoint while the
+ * others go on; a round only ever merges checkpoints of that round.
+ */
+export async function runTrainStage(
+  stage: ResolvedStage,
+  config: RunConfig,
+  upstream: Record<string, StageResult>,
+  call: StageCall,
+  progress: StageProgress,
+): Promise<StageResult> {
+  const shards = config.trainer.gpus;
+  const rounds = Math.ceil(config.trainer.epochs / config.trainer.round_epochs);
+  progress.total = rounds * shards + (shards > 1 ? rounds : 0) + 1;
+  let roundStart: StageResult | undefined;
+  for (let round = 0; round < rounds; round++) {
+    const epochStart = round * config.trainer.round_epochs;
+    const epochEnd = Math.min(config.trainer.epochs, epochStart + config.trainer.round_epochs);
+    progress.detail = `round ${round + 1}/${rounds}, ${shards} shard(s), epochs ${epochStart}-${epochEnd - 1}`;
+    const init: Record<string, StageResult> = roundStart ? { init: roundStart } : {};
+    const trained = await Promise.all(
+      Array.from({ length: shards }, (_, index) =>
+        call(
+          'trainShard',
+          `${stage.name}/round-${round}/shard-${index}`,
+          { ...stage.params, shard: { index, count: shards }, round: { index: round, epoch_start: epochStart, epoch_end: epochEnd } },
+          { ...upstream, ...init },
+        ),
+      ),
+    );
+    roundStart =
+      shards === 1
+        ? trained[0]!
+        : await call('mergeShards', `${stage.name}/round-${round}/merge`, { round }, Object.fromEntries(trained.map((r, k) => [`shard-${k}`, r])));
+  }
+  progress.detail = 'exporting the model';
+  const exported = await call('exportModel', `${stage.name}/export`, {}, { ...upstream, model: roundStart! });
+  progress.detail = `${rounds} round(s) of ${shards} shard(s)`;
+  return { ...exported, stage: stage.name };
+}
