@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +25,7 @@ function runTrainer(
   verb: string,
   spec: object,
   dir: string,
-  onEvent?: (event: Record<string, unknown>, kill: () => void) => void,
+  onEvent?: (event: Record<string, unknown>, child: ChildProcess) => void,
 ): Promise<TrainerRun> {
   const specFile = path.join(dir, `spec-${verb}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   fs.writeFileSync(specFile, JSON.stringify(spec));
@@ -44,7 +44,7 @@ function runTrainer(
     for (const line of lines) {
       const event = JSON.parse(line) as Record<string, unknown>;
       events.push(event);
-      onEvent?.(event, () => child.kill('SIGKILL'));
+      onEvent?.(event, child);
     }
   });
   return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, events, stderr })));
@@ -124,10 +124,10 @@ describe('cpu trainer process', () => {
 
     let firstCheckpoint: string | undefined;
     const killedSpec = trainSpec('killed', { config: config({ step_delay_ms: 40 }) });
-    const killed = await runTrainer('train', killedSpec, dir, (event, kill) => {
+    const killed = await runTrainer('train', killedSpec, dir, (event, child) => {
       if (event['event'] === 'checkpoint' && !firstCheckpoint) {
         firstCheckpoint = event['path'] as string;
-        kill();
+        child.kill('SIGKILL');
       }
     });
     assert.equal(killed.signal, 'SIGKILL');
@@ -149,6 +149,26 @@ describe('cpu trainer process', () => {
       assert.deepEqual(b.adam.v[spec.name], a.adam.v[spec.name], `adam.v of ${spec.name} differs after resume`);
     }
     assert.deepEqual(b.state.history, a.state.history);
+  });
+
+  it('exits promptly when stdin reaches end of file, and dies on SIGTERM', async () => {
+    const slow = (name: string) => trainSpec(name, { config: config({ step_delay_ms: 200 }) });
+    let closedAt = 0;
+    const orphaned = await runTrainer('train', slow('orphaned'), dir, (event, child) => {
+      if (event['event'] === 'start') {
+        closedAt = Date.now();
+        child.stdin!.end();
+      }
+    });
+    assert.equal(orphaned.code, 1, orphaned.stderr);
+    assert.ok(Date.now() - closedAt < 3000, 'exited within a few steps of EOF');
+    assert.ok(!orphaned.events.some((e) => e['event'] === 'done'));
+
+    const terminated = await runTrainer('train', slow('terminated'), dir, (event, child) => {
+      if (event['event'] === 'start') child.kill('SIGTERM');
+    });
+    assert.equal(terminated.signal, 'SIGTERM');
+    assert.ok(!terminated.events.some((e) => e['event'] === 'done'));
   });
 
   it('rejects a malformed config with an error event of kind user and exit 2', async () => {

@@ -2,6 +2,7 @@ import {
   ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   defineQuery,
   proxyActivities,
   setCurrentDetails,
@@ -79,7 +80,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
     for (const s of Object.values(progress.stages)) if (s.state === 'pending' || s.state === 'running') s.state = 'cancelled';
     upsertSearchAttributes([{ key: ARENA_STATUS, value: progress.status }]);
     publish();
-    throw firstFailure ?? ApplicationFailure.create({ message: 'run cancelled', type: 'Cancelled' });
+    throw firstFailure ?? new CancelledFailure('run cancelled');
   }
 
   const finished: Record<string, StageResult> = {};

@@ -40,6 +40,10 @@ export async function runTrainStage(
       shards === 1
         ? trained[0]!
         : await call('mergeShards', `${stage.name}/round-${round}/merge`, { round }, Object.fromEntries(trained.map((r, k) => [`shard-${k}`, r])));
+    if (roundStart.summary['stopped_early'] === true) {
+      progress.total -= (rounds - round - 1) * (shards + (shards > 1 ? 1 : 0));
+      break;
+    }
   }
   progress.detail = 'exporting the model';
   const exported = await call('exportModel', `${stage.name}/export`, {}, { ...upstream, model: roundStart! });

@@ -37,7 +37,7 @@ export function trainShardStage(devices: DevicePool): StageDefinition {
       if (resume) ctx.log(`resuming from ${resume.checkpoint} at step ${resume.step}`);
       const device = await devices.acquire();
       try {
-        await runTrainer({
+        const done = await runTrainer({
           command: ctx.config.trainer.command,
           verb: 'train',
           spec: {
@@ -59,6 +59,7 @@ export function trainShardStage(devices: DevicePool): StageDefinition {
           signal: ctx.signal,
           onEvent: trainerLogger(ctx, summary),
         });
+        summary['stopped_early'] = done.stopped_early === true;
       } finally {
         devices.release(device);
       }
@@ -78,7 +79,7 @@ export const mergeShardsStage: StageDefinition = {
       .sort()
       .map((name) => checkpointOf(ctx.upstream[name], `merge of ${name}`));
     const summary: { [key: string]: Json } = { merged: inputs.length };
-    await runTrainer({
+    const done = await runTrainer({
       command: ctx.config.trainer.command,
       verb: 'merge',
       spec: { config: ctx.config, inputs, output_dir: ctx.outDir },
@@ -87,6 +88,7 @@ export const mergeShardsStage: StageDefinition = {
       signal: ctx.signal,
       onEvent: trainerLogger(ctx, summary),
     });
+    summary['stopped_early'] = done.stopped_early === true;
     return summary;
   },
 };

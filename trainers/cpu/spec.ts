@@ -6,7 +6,7 @@ import { UserInputError } from '../../lib/errors';
 /** The spec.json of docs/trainer-protocol.md, one shape per verb. */
 
 const trainSpecSchema = z.object({
-  config: z.unknown(),
+  config: z.looseObject({}),
   train_data: z.string().min(1),
   valid_data: z.string().min(1),
   feature_columns: z.string().min(1),
@@ -22,13 +22,13 @@ const trainSpecSchema = z.object({
 });
 
 const mergeSpecSchema = z.object({
-  config: z.unknown(),
+  config: z.looseObject({}),
   inputs: z.array(z.string().min(1)).min(1),
   output_dir: z.string().min(1),
 });
 
 const exportSpecSchema = z.object({
-  config: z.unknown(),
+  config: z.looseObject({}),
   checkpoint: z.string().min(1),
   feature_columns: z.string().min(1).optional(),
   output_dir: z.string().min(1),
