@@ -7,7 +7,7 @@ import { augment } from './augment';
 export const augmentStage: StageDefinition = {
   activity: 'augment',
   configSections: ['augment'],
-  codePaths: ['activities/augment'],
+  codePaths: ['activities/augment', 'lib/duckdb.ts'],
   async run(ctx) {
     const result = await augment({
       input: ctx.input('features.parquet'),

@@ -15,13 +15,13 @@ WITH problems AS (
   SELECT row_no, id, 3, 'response_b', 'is not valid UTF-8' FROM src WHERE response_b_bad_utf8
   UNION ALL
   SELECT row_no, id, 1, 'prompt', json_list_problem(prompt) || ': ' || left(prompt, 80)
-  FROM src WHERE getvariable('json_lists') AND json_list_problem(prompt) IS NOT NULL
+  FROM src WHERE getvariable('json_lists') AND NOT is_json_string_list(prompt) AND json_list_problem(prompt) IS NOT NULL
   UNION ALL
   SELECT row_no, id, 2, 'response_a', json_list_problem(response_a) || ': ' || left(response_a, 80)
-  FROM src WHERE getvariable('json_lists') AND json_list_problem(response_a) IS NOT NULL
+  FROM src WHERE getvariable('json_lists') AND NOT is_json_string_list(response_a) AND json_list_problem(response_a) IS NOT NULL
   UNION ALL
   SELECT row_no, id, 3, 'response_b', json_list_problem(response_b) || ': ' || left(response_b, 80)
-  FROM src WHERE getvariable('json_lists') AND json_list_problem(response_b) IS NOT NULL
+  FROM src WHERE getvariable('json_lists') AND NOT is_json_string_list(response_b) AND json_list_problem(response_b) IS NOT NULL
   UNION ALL
   SELECT row_no, id, 4, label_problem_column, label_problem FROM src WHERE label_problem IS NOT NULL
 )

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserInputError } from '../../lib/errors';
-import { loadSql, queryRows, setVariables, withDuckDB, writeAtomically } from './duckdb';
+import { loadSql, queryRows, setVariables, withDuckDB, writeAtomically } from '../../lib/duckdb';
 import { buildReport, type IngestReport } from './report';
 import { type InputFile, rowError, type SourceName, stageSource } from './read-source';
 

@@ -13,6 +13,15 @@ CREATE OR REPLACE MACRO json_list_problem(t) AS CASE
     THEN 'is not a JSON list of strings'
 END;
 
+-- The fast test that a cell is a JSON list of strings and nulls (json_structure merges the item
+-- types: strings with nulls give ["VARCHAR"], nulls alone or no items ["NULL"]); json_list_problem
+-- explains the cells that fail it.
+CREATE OR REPLACE MACRO is_json_string_list(t) AS CASE
+  WHEN t IS NULL THEN true
+  WHEN json_valid(t) THEN json_structure(t) IN ('["VARCHAR"]', '["NULL"]')
+  ELSE false
+END;
+
 -- One text from a list of turns: null turns are skipped, the rest joined with the separator.
 CREATE OR REPLACE MACRO flatten_turns(t) AS
   array_to_string(list_filter(json_extract_string(t, '$[*]'), turn -> turn IS NOT NULL), getvariable('turn_separator'));

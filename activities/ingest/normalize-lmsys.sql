@@ -1,6 +1,6 @@
 -- LMSYS CSV: texts stay JSON lists here (checked before they are flattened); the one-hot winner
 -- becomes a label, with tie kept as its own value so that it can be counted when dropped.
-CREATE OR REPLACE TABLE src AS
+CREATE OR REPLACE VIEW src AS
 WITH flags AS (
   SELECT
     rowid AS row_no, *,

@@ -1,5 +1,5 @@
 -- WSDM parquet: plain-string texts (BLOB columns are decoded, a cell that is not UTF-8 is flagged).
-CREATE OR REPLACE TABLE src AS
+CREATE OR REPLACE VIEW src AS
 SELECT
   rowid AS row_no,
   CAST({{id}} AS VARCHAR) AS id,

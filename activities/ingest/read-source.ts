@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { UserInputError } from '../../lib/errors';
-import { code, ident, literal, loadSql, queryRows, setVariables, SqlFragment } from './duckdb';
+import { code, ident, literal, loadSql, queryRows, setVariables, SqlFragment } from '../../lib/duckdb';
 
 /**
  * Loads one input file into the `staged` (training) or `staged_test` table: reads it, checks it
@@ -42,19 +42,42 @@ function firstLine(message: string): string {
   return message.split('\n').find((line) => line.trim() !== '') ?? message;
 }
 
+function readCsvSql(encoding: 'utf-8' | 'latin-1', diagnose: boolean): string {
+  return loadSql(SQL_DIR, 'read-csv.sql', {
+    encoding: literal(encoding),
+    diagnose: code(diagnose ? ', ignore_errors = true, store_rejects = true' : ''),
+  });
+}
+
 async function readCsv(connection: DuckDBConnection, file: string): Promise<void> {
   try {
-    await connection.run(loadSql(SQL_DIR, 'read-csv.sql', { encoding: literal('utf-8') }));
+    await connection.run(readCsvSql('utf-8', false));
   } catch (error) {
     const message = (error as Error).message;
     if (/invalid unicode/i.test(message)) await throwFirstNonUtf8Cell(connection, file);
+    await throwFirstRejectedLine(connection, file);
     throw new UserInputError(`${file}: cannot read as CSV: ${firstLine(message)}`);
+  }
+}
+
+/** A line that does not parse has no trustworthy id: the error names the file line instead. */
+async function throwFirstRejectedLine(connection: DuckDBConnection, file: string): Promise<void> {
+  try {
+    await connection.run(readCsvSql('utf-8', true));
+  } catch {
+    return;
+  }
+  const [reject] = await queryRows(connection, loadSql(SQL_DIR, 'first-reject.sql'));
+  if (reject) {
+    throw new UserInputError(
+      `${file}: line ${String(reject.line)}, column '${String(reject.column_name)}': ${String(reject.error_message)} (line starts: ${String(reject.csv_line).slice(0, 60)})`,
+    );
   }
 }
 
 /** DuckDB names the line but not the row or column; re-reading as latin-1 finds both. */
 async function throwFirstNonUtf8Cell(connection: DuckDBConnection, file: string): Promise<never> {
-  await connection.run(loadSql(SQL_DIR, 'read-csv.sql', { encoding: literal('latin-1') }));
+  await connection.run(readCsvSql('latin-1', false));
   const columns = await describeRaw(connection);
   const cells = await queryRows(
     connection,
@@ -169,6 +192,6 @@ export async function stageSource(
       response_b: text('response_b'),
     }),
   );
-  await connection.run('DROP TABLE raw; DROP TABLE src;');
+  await connection.run('DROP VIEW src; DROP TABLE raw;');
   return name;
 }

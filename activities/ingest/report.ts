@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { loadSql, queryRows } from './duckdb';
+import { loadSql, queryRows } from '../../lib/duckdb';
 import type { InputFile, SourceName } from './read-source';
 
 /** The summary `ingest_report.json` holds; plain JSON (type aliases, so it fits a stage summary). */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ident, joinSql, loadSql, setVariables, withDuckDB, writeAtomically } from './duckdb';
+import { ident, joinSql, loadSql, setVariables, withDuckDB, writeAtomically } from '../../lib/duckdb';
 import { LANGUAGE_BANKS, type LanguageBank, MODEL_NAMES } from './synthetic-text';
 
 export interface SyntheticOptions {

@@ -7,7 +7,7 @@ import { split } from './split';
 export const splitStage: StageDefinition = {
   activity: 'split',
   configSections: ['data', 'seed'],
-  codePaths: ['activities/split'],
+  codePaths: ['activities/split', 'lib/duckdb.ts'],
   async run(ctx) {
     const report = await split({
       input: ctx.input('augmented.parquet'),
