@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,11 +16,13 @@ import {
   rocAuc,
 } from '../activities/evaluate/metrics';
 import { escapeHtml } from '../activities/evaluate/html-escape';
+import { trainingCurves } from '../activities/evaluate/training-history';
 import { buildFeatureSwap } from '../lib/inference/feature-swap';
 import { writeLogisticModelDir, type LogisticWeights } from '../lib/inference/logistic-onnx';
 import { predict } from '../lib/inference/predict';
 import { combineSwapTta } from '../lib/inference/tta';
-import { hashTextVector } from '../lib/text-hashing';
+import { runConfigSchema } from '../lib/config/schema';
+import { hashTextVector, TEXT_HASHING } from '../lib/text-hashing';
 
 const SAMPLE_DIR = path.resolve(__dirname, '..', '..', 'shared', 'data', 'lmsys-sample');
 const HASH_DIM = 16;
@@ -33,15 +36,16 @@ const SWAP_RULES = {
     { name: 'prompt_len', swap: 'keep' },
   ],
 };
+/** The cpu trainer's layout (trainers/cpu/export.ts). */
 const HISTORY = {
-  progress: [
-    { step: 1, epoch: 0, loss: 0.69 },
-    { step: 2, epoch: 0, loss: 0.66 },
-    { step: 3, epoch: 1, loss: 0.61 },
+  train_loss_per_step: [
+    { shard: 0, step: 1, epoch: 0, loss: 0.69 },
+    { shard: 0, step: 2, epoch: 0, loss: 0.66 },
+    { shard: 0, step: 3, epoch: 1, loss: 0.61 },
   ],
-  metrics: [
-    { step: 2, epoch: 1, train_loss: 0.67, valid_loss: 0.68, valid_accuracy: 0.55 },
-    { step: 3, epoch: 2, train_loss: 0.6, valid_loss: 0.66, valid_accuracy: 0.6 },
+  epochs: [
+    { shard: 0, step: 2, epoch: 0, train_loss: 0.67, valid_loss: 0.68, valid_accuracy: 0.55 },
+    { shard: 0, step: 3, epoch: 1, train_loss: 0.6, valid_loss: 0.66, valid_accuracy: 0.6 },
   ],
 };
 
@@ -154,6 +158,22 @@ describe('metrics', () => {
     assert.deepEqual(longerResponseBaseline([1, 0, 0, 1], [10, 3, 5, 2], [4, 8, 5, 9]), { accuracy: 0.5, ties: 1 });
   });
 
+  it('reads the trainer history, averaging shards that report the same step or epoch', () => {
+    const curves = trainingCurves({
+      train_loss_per_step: [
+        { shard: 0, step: 1, epoch: 0, loss: 0.75 },
+        { shard: 1, step: 1, epoch: 0, loss: 0.25 },
+        { shard: 0, step: 2, epoch: 0, loss: 0.4 },
+      ],
+      epochs: [
+        { shard: 0, step: 2, epoch: 0, train_loss: 0.5, valid_loss: 0.75, valid_accuracy: 0.5 },
+        { shard: 1, step: 2, epoch: 0, train_loss: 0.5, valid_loss: 0.25, valid_accuracy: 0.75 },
+      ],
+    });
+    assert.deepEqual(curves, { trainLoss: [[1, 0.5], [2, 0.4]], validLoss: [[0, 0.5]], validAccuracy: [[0, 0.625]], trainLossPerEpoch: [[0, 0.5]] });
+    assert.deepEqual(trainingCurves(undefined), { trainLoss: [], validLoss: [], validAccuracy: [], trainLossPerEpoch: [] });
+  });
+
   it('swap TTA averages p(A|A,B) with 1 − p(A|B,A)', () => {
     assert.deepEqual(Array.from(combineSwapTta([0.8, 0.3, 1], [0.4, 0.3, 0])), [0.7, 0.5, 1]);
   });
@@ -219,6 +239,18 @@ describe('predict', () => {
     await assert.rejects(predict({ modelDir, table: withNull, batchSize: 8, tta: false }), {
       name: 'UserInputError',
       message: `${withNull}: row id "row-4-ru": feature column "len_b" is NULL`,
+    });
+  });
+
+  it('refuses a model whose text vectors this code cannot build', async () => {
+    const other = path.join(tmp, 'other-hashing');
+    fs.cpSync(modelDir, other, { recursive: true });
+    const manifest = JSON.parse(fs.readFileSync(path.join(other, 'model.json'), 'utf8'));
+    manifest.text_hashing.scheme = 'someone-elses-ngrams/7';
+    fs.writeFileSync(path.join(other, 'model.json'), JSON.stringify(manifest));
+    await assert.rejects(predict({ modelDir: other, table: validTable, batchSize: 8, tta: false }), {
+      name: 'UserInputError',
+      message: `${path.join(other, 'model.json')}: key text_hashing.scheme is "someone-elses-ngrams/7", but this code builds "${TEXT_HASHING.scheme}" text vectors`,
     });
   });
 
@@ -328,4 +360,59 @@ describe('evaluate', () => {
     assert.ok(result.roc_auc !== null && result.roc_auc >= 0 && result.roc_auc <= 1);
     assert.ok(result.baseline_longer.accuracy > 0.5, 'longer answers win more often than not in the arena');
   });
+
+  it("agrees with the cpu trainer's own validation loss and accuracy on its exported model", async () => {
+    const dir = path.join(tmp, 'trainer');
+    fs.mkdirSync(dir);
+    const split = (where: string) =>
+      `SELECT id, id AS pair_id, false AS swapped, * EXCLUDE (id) FROM read_parquet('${validTable}') WHERE ${where}`;
+    const train = path.join(dir, 'train.parquet');
+    const valid = path.join(dir, 'valid.parquet');
+    await connection.run(`COPY (${split("id NOT LIKE 'row-6-%'")}) TO '${train}' (FORMAT parquet)`);
+    await connection.run(`COPY (${split('true')}) TO '${valid}' (FORMAT parquet)`);
+    const config = runConfigSchema.parse({
+      name: 'evaluate-test',
+      augment: { mode: 'none' },
+      model: { text_hash_dim: 32, text_dim: 8, feature_dim: 8, hidden_dim: 8 },
+      trainer: { epochs: 2, batch_size: 8, early_stopping_patience: 0 },
+    });
+    const exported = path.join(dir, 'model');
+    await runTrainer(dir, 'train', {
+      config,
+      train_data: train,
+      valid_data: valid,
+      feature_columns: featureColumnsFile,
+      shard: { index: 0, count: 1 },
+      round: { index: 0, epoch_start: 0, epoch_end: 2 },
+      checkpoint_dir: path.join(dir, 'checkpoints'),
+      output_dir: path.join(dir, 'trained'),
+    });
+    await runTrainer(dir, 'export', { config, checkpoint: path.join(dir, 'trained', 'checkpoint'), feature_columns: featureColumnsFile, output_dir: exported });
+
+    const result = await evaluate({ modelDir: exported, validTable: valid, featureColumnsFile, batchSize: 5, tta: true, outDir: path.join(dir, 'eval'), synthetic: true });
+    const history = JSON.parse(fs.readFileSync(path.join(exported, 'model.json'), 'utf8')).history;
+    const lastEpoch = history.epochs.at(-1);
+    assert.ok(Math.abs(result.log_loss - lastEpoch.valid_loss) < 1e-4, `log loss ${result.log_loss} vs trainer ${lastEpoch.valid_loss}`);
+    assert.equal(result.accuracy, lastEpoch.valid_accuracy);
+    assert.ok(result.tta !== null);
+    const html = fs.readFileSync(path.join(dir, 'eval', 'report.html'), 'utf8');
+    assert.ok(html.includes('<polyline'), 'training curves drawn from the trainer history');
+    assert.doesNotMatch(html, /no training history/);
+  });
 });
+
+/** One trainer verb through docs/trainer-protocol.md: its own process, stdin held open until it exits. */
+function runTrainer(dir: string, verb: 'train' | 'export', spec: object): Promise<void> {
+  const specFile = path.join(dir, `${verb}.json`);
+  fs.writeFileSync(specFile, JSON.stringify(spec));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'trainers/cpu/main.ts', verb, '--spec', specFile], {
+      cwd: path.resolve(__dirname, '..'),
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`trainer ${verb} exited ${code}: ${stderr}`))));
+  });
+}

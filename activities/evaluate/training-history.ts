@@ -1,8 +1,9 @@
 /**
- * The curves the report draws, pulled out of model.json's `history`. The trainer records the
- * protocol's `progress` and `metrics` events; rather than tie the report to one layout, any list of
- * objects in `history` is scanned: entries with `step` and `loss` are training-loss points, entries
- * with `epoch` and `valid_loss` / `valid_accuracy` are per-epoch validation points.
+ * The curves the report draws, pulled out of model.json's `history` (the cpu trainer writes
+ * `train_loss_per_step` and `epochs`). Any trainer may plug in, so rather than tie the report to one
+ * layout, every list of objects in `history` is scanned: entries with `step` and `loss` are
+ * training-loss points, entries with `epoch` and `valid_loss` / `valid_accuracy` are per-epoch
+ * points. Shards that trained in parallel report the same step or epoch; their values are averaged.
  */
 export interface TrainingCurves {
   trainLoss: Array<[number, number]>;
@@ -28,9 +29,14 @@ function entryLists(history: unknown): Entry[][] {
 }
 
 function byX(points: Array<[number, number]>): Array<[number, number]> {
-  const last = new Map<number, number>();
-  for (const [x, y] of points) last.set(x, y);
-  return [...last.entries()].sort((a, b) => a[0] - b[0]);
+  const sums = new Map<number, { total: number; count: number }>();
+  for (const [x, y] of points) {
+    const entry = sums.get(x) ?? { total: 0, count: 0 };
+    entry.total += y;
+    entry.count++;
+    sums.set(x, entry);
+  }
+  return [...sums.entries()].map(([x, { total, count }]): [number, number] => [x, total / count]).sort((a, b) => a[0] - b[0]);
 }
 
 export function trainingCurves(history: unknown): TrainingCurves {

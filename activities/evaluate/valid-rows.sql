@@ -1,6 +1,6 @@
 -- What evaluation needs besides the predictions. length() counts characters (code points), not bytes.
 SELECT
-  id,
+  id::VARCHAR AS id,
   winner,
   coalesce(language, 'unknown') AS language,
   coalesce(source, 'unknown') AS source,

@@ -35,8 +35,8 @@ export async function readValidRows(table: string, ids: readonly string[]): Prom
       lengthB: new Int32Array(ids.length),
     };
     ids.forEach((id, i) => {
-      const row = byId.get(id);
-      if (row === undefined) throw new UserInputError(`${table}: row id "${id}" was predicted but is not in the table`);
+      // predict() read the same file, so every id is there.
+      const row = byId.get(id)!;
       const winner = row['winner'];
       if (winner !== 'model_a' && winner !== 'model_b') {
         throw new UserInputError(`${table}: row id "${id}": column "winner" is ${JSON.stringify(winner)}, expected "model_a" or "model_b"`);

@@ -1,2 +1,2 @@
 -- The ids a submission must cover, in file order.
-SELECT id FROM read_parquet($path)
+SELECT id::VARCHAR AS id FROM read_parquet($path)

@@ -35,8 +35,8 @@ export function readSwapRules(file: string): Map<string, SwapRule> {
 }
 
 /**
- * Writes the A/B-swapped version of one row of features (in model input order) into `out`.
- * A ratio of exactly 0 has no finite reciprocal; it stays 0, as for a missing side.
+ * Writes the A/B-swapped version of one row of features (in model input order) into `out`, exactly
+ * as the augment stage swaps training rows (a reciprocal is 1 / x there too).
  */
 export type FeatureSwap = (row: Float32Array, out: Float32Array) => void;
 
@@ -50,7 +50,8 @@ export function buildFeatureSwap(featureNames: readonly string[], rules: Map<str
     if (typeof rule === 'object') {
       const twin = position.get(rule.with);
       if (twin === undefined) throw new UserInputError(`${rulesFile}: column "${name}" swaps with "${rule.with}", which is not a model feature column`);
-      if (rules.get(rule.with) === undefined || typeof rules.get(rule.with) !== 'object' || (rules.get(rule.with) as { with: string }).with !== name) {
+      const twinRule = rules.get(rule.with);
+      if (typeof twinRule !== 'object' || twinRule.with !== name) {
         throw new UserInputError(`${rulesFile}: column "${name}" swaps with "${rule.with}", but "${rule.with}" does not swap back with "${name}"`);
       }
       source[i] = twin;
@@ -62,7 +63,7 @@ export function buildFeatureSwap(featureNames: readonly string[], rules: Map<str
   return (row, out) => {
     for (let i = 0; i < source.length; i++) {
       const value = row[source[i]!]!;
-      out[i] = op[i] === 0 ? value : op[i] === 1 ? -value : value === 0 ? 0 : 1 / value;
+      out[i] = op[i] === 0 ? value : op[i] === 1 ? -value : 1 / value;
     }
   };
 }

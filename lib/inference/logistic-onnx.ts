@@ -66,7 +66,7 @@ export function buildLogisticModel(weights: LogisticWeights): Uint8Array {
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
 }
 
-/** Writes a model folder as the trainer's `export` would: model.onnx plus its model.json. */
+/** Writes a model folder laid out like the cpu trainer's `export`: model.onnx plus its model.json. */
 export function writeLogisticModelDir(
   dir: string,
   opts: { hashDim: number; featureColumns: string[]; weights: LogisticWeights; history?: unknown },
@@ -78,8 +78,12 @@ export function writeLogisticModelDir(
   fs.writeFileSync(path.join(dir, MODEL_FILE), buildLogisticModel(opts.weights));
   const manifest = {
     kind: 'logistic',
-    inputs: { text: 3 * opts.hashDim, features: opts.featureColumns.length },
-    text_hashing: { ...TEXT_HASHING, dim: opts.hashDim },
+    inputs: [
+      { name: 'text', dtype: 'float32', shape: ['N', 3 * opts.hashDim] },
+      { name: 'features', dtype: 'float32', shape: ['N', opts.featureColumns.length] },
+    ],
+    output: { name: 'p_a', dtype: 'float32', shape: ['N', 1] },
+    text_hashing: { ...TEXT_HASHING, text_hash_dim: opts.hashDim },
     feature_columns: opts.featureColumns,
     ...(opts.history === undefined ? {} : { history: opts.history }),
   };

@@ -9,7 +9,7 @@ import { UserInputError } from '../errors';
  */
 const manifestSchema = z.looseObject({
   kind: z.string().min(1),
-  text_hashing: z.looseObject({ dim: z.int().positive() }),
+  text_hashing: z.looseObject({ scheme: z.string(), text_hash_dim: z.int().positive() }),
   feature_columns: z.array(z.string().min(1)),
   history: z.unknown().optional(),
 });

@@ -37,7 +37,7 @@ export async function* readRowBatches(
     const columns = chunk.getColumns();
     for (let row = 0; row < chunk.rowCount; row++, rowNumber++) {
       const id = columns[0]![row];
-      if (typeof id !== 'string') throw new UserInputError(`${table}: row ${rowNumber + 1}: column "id" is NULL or not text`);
+      if (typeof id !== 'string') throw new UserInputError(`${table}: row ${rowNumber + 1}: column "id" is NULL`);
       const texts = TEXT_COLUMNS.map((name, k) => {
         const value = columns[k + 1]![row];
         if (typeof value !== 'string') throw new UserInputError(`${table}: row id "${id}": column "${name}" is NULL`);
