@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../lib/config/load';
 import { ensureDevServer, stopDevServer } from '../lib/dev-server';
 import type { PipelineInput, PipelineResult, RunProgress } from '../lib/run-types';
@@ -23,6 +24,8 @@ const USAGE = `arena: run the arena-pipeline on Temporal
   arena config show NAME              print the resolved config`;
 
 async function main(argv: string[]): Promise<number> {
+  // The progress bars are the CLI's output; the in-process worker only speaks up about problems.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const args = parseArgs(argv);
   const [command, ...rest] = args.positional;
   switch (command) {
@@ -181,8 +184,13 @@ async function status(workflowId: string): Promise<number> {
   try {
     const handle = c.client.workflow.getHandle(workflowId);
     const description = await handle.describe();
-    const progress = await handle.query<RunProgress>('progress');
-    console.log(`${workflowId} (${description.status.name})\n${renderProgress(progress)}`);
+    // A closed run's result holds its final progress; the query needs a worker to answer.
+    const progress =
+      description.status.name === 'COMPLETED'
+        ? ((await handle.result()) as PipelineResult).progress
+        : await handle.query<RunProgress>('progress').catch(() => undefined);
+    console.log(`${workflowId} (${description.status.name})`);
+    console.log(progress ? renderProgress(progress) : 'no worker is running to answer the progress query: start one with `arena worker`');
     return 0;
   } finally {
     await c.close();

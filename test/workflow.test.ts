@@ -101,6 +101,7 @@ describe('train-pipeline on a real Temporal dev server', () => {
     assert.ok(err instanceof WorkflowFailedError);
     assert.match(err.cause!.message, /^stage 'ingest' failed \(ingest, not retryable\): UserInputError: data\.train\[0\]\.path: no file \/nonexistent\/train\.csv$/);
     const progress = await handle.query<RunProgress>('progress');
+    await saveHistoryIfAsked(handle, 'ingest-bad-input');
     assert.equal(progress.stages['ingest']!.attempts, 1);
     assert.equal(progress.stages['ingest']!.state, 'failed');
     assert.equal(progress.status, 'failed');
@@ -128,6 +129,7 @@ describe('train-pipeline on a real Temporal dev server', () => {
     await handle.cancel();
     await assert.rejects(handle.result(), WorkflowFailedError);
     assert.equal((await handle.describe()).status.name, 'CANCELLED');
+    await saveHistoryIfAsked(handle, 'cancelled');
     await waitFor('trainer processes to exit', () => trainerPids(store).length === 0 || undefined, 30_000);
     const progress = await handle.query<RunProgress>('progress');
     assert.equal(progress.status, 'cancelled');

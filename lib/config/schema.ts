@@ -104,6 +104,10 @@ export const evaluateSchema = z
   .strictObject({
     tta: z.boolean().default(true).describe('also report metrics with swap test-time augmentation'),
     batch_size: z.int().positive().default(512).describe('rows per ONNX inference batch'),
+    engine: z
+      .enum(['onnx', 'trainer'])
+      .default('onnx')
+      .describe("onnx: the exported model in onnxruntime-node; trainer: the trainer's own batched predict, where the ONNX model does not fit"),
   })
   .describe('evaluation');
 
@@ -111,6 +115,10 @@ export const submitSchema = z
   .strictObject({
     tta: z.boolean().default(true).describe('average p(A|A,B) and 1-p(A|B,A)'),
     batch_size: z.int().positive().default(512).describe('rows per ONNX inference batch'),
+    engine: z
+      .enum(['onnx', 'trainer'])
+      .default('onnx')
+      .describe("onnx: the exported model in onnxruntime-node; trainer: the trainer's own batched predict, where the ONNX model does not fit"),
   })
   .describe('submission');
 

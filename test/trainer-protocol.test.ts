@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseTrainerEvent, runTrainer, TrainerFailed, type TrainerEvent } from '../activities/train/trainer-process';
+import { SystemError, UserInputError } from '../lib/errors';
+import { removeDir, tempDir, waitFor } from './helpers/temporal';
+
+const SCRIPTED = [process.execPath, path.join(__dirname, 'fixtures', 'scripted-trainer.js')];
+const work = tempDir('protocol');
+after(() => removeDir(work));
+
+function run(script: string, signal = new AbortController().signal, extra: Record<string, unknown> = {}) {
+  const events: TrainerEvent[] = [];
+  const workDir = path.join(work, script);
+  const pending = runTrainer({ command: SCRIPTED, verb: 'train', spec: { script, ...extra }, workDir, cwd: work, signal, onEvent: (e) => events.push(e), killGraceMs: 500 });
+  return { events, workDir, pending };
+}
+
+describe('trainer protocol, activity side', () => {
+  it('parses events and names what is wrong with a malformed line', () => {
+    assert.deepEqual(parseTrainerEvent('{"event":"progress","step":3,"epoch":0,"loss":0.5}'), { event: 'progress', step: 3, epoch: 0, loss: 0.5 });
+    assert.deepEqual(parseTrainerEvent('oops'), { malformed: 'not JSON' });
+    assert.deepEqual(parseTrainerEvent('[1]'), { malformed: 'not a JSON object' });
+    assert.deepEqual(parseTrainerEvent('{"event":"telemetry"}'), { malformed: 'unknown event "telemetry"' });
+  });
+
+  it('reports malformed lines in the log and goes on', async () => {
+    const { events, workDir, pending } = run('malformed');
+    const done = await pending;
+    assert.equal(done.checkpoint, '/tmp/ckpt/step-1');
+    assert.deepEqual(events.map((e) => e.event), ['progress', 'checkpoint', 'done']);
+    const log = readFileSync(path.join(workDir, 'trainer.log'), 'utf8');
+    assert.match(log, /ignored a malformed event line \(not JSON\): not json at all/);
+    assert.match(log, /ignored a malformed event line \(unknown event "telemetry"\)/);
+    assert.match(log, /scripted trainer: train malformed/);
+  });
+
+  it('classifies a rejected config as a user error, OOM and a kill as system errors, a crash as a trainer failure', async () => {
+    await assert.rejects(run('user-error').pending, (err: Error) => err instanceof UserInputError && /rejected its input: config\.trainer\.batch_size: must be even/.test(err.message));
+    await assert.rejects(run('oom').pending, (err: Error) => err instanceof SystemError && err.name === 'OutOfMemory');
+    await assert.rejects(run('crash').pending, (err: Error) => err instanceof TrainerFailed && /failed: exit 1/.test(err.message));
+  });
+
+  it('kills the trainer process group when cancelled', async () => {
+    const controller = new AbortController();
+    const pidFile = path.join(work, 'hang.pid');
+    const { pending } = run('hang', controller.signal, { pid_file: pidFile });
+    const pid = Number(await waitFor('the trainer to start', () => (existsSync(pidFile) ? readFileSync(pidFile, 'utf8') : undefined), 20_000));
+    controller.abort(new Error('cancelled by the workflow'));
+    await assert.rejects(pending, /cancelled by the workflow/);
+    assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
+  });
+});

@@ -1,0 +1,144 @@
+"""Split parquet files, feature columns, and the shard / A-B swap selection of trainers/cpu/data.ts."""
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import UserInputError
+from .rng import MASK32
+
+REQUIRED_COLUMNS = ("id", "pair_id", "swapped", "winner", "prompt", "response_a", "response_b")
+STD_FLOOR = 1e-6
+
+
+@dataclass
+class SplitRows:
+    """One split, sorted by id as the CPU trainer's read-split.sql does, so shuffles agree."""
+
+    file: str
+    ids: list
+    pair_ids: list
+    swapped: np.ndarray  # bool [n]
+    labels: np.ndarray  # float32 [n], 1 when model_a wins
+    prompts: list
+    responses_a: list
+    responses_b: list
+    features: np.ndarray  # float64 [n, F], feature_columns.json order
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def read_feature_columns(file: str) -> list:
+    try:
+        with open(file, encoding="utf-8") as f:
+            parsed = json.load(f)
+    except (OSError, ValueError) as err:
+        raise UserInputError(f"{file}: cannot read feature columns: {err}") from None
+    columns = parsed.get("columns") if isinstance(parsed, dict) else None
+    if not isinstance(columns, list) or not columns:
+        raise UserInputError(f'{file}: key "columns" must be a non-empty list')
+    names = []
+    for i, column in enumerate(columns):
+        name = column.get("name") if isinstance(column, dict) else None
+        if not isinstance(name, str) or not name:
+            raise UserInputError(f"{file}: columns[{i}].name must be a non-empty string")
+        if name in names:
+            raise UserInputError(f'{file}: feature column "{name}" is listed twice')
+        names.append(name)
+    return names
+
+
+def read_table(file: str, columns: list):
+    """The named columns of a parquet file as Python lists, rejecting a missing file or column."""
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(file)
+    except (OSError, ValueError) as err:
+        raise UserInputError(f"{file}: cannot read parquet: {str(err).splitlines()[0]}") from None
+    for column in columns:
+        if column not in schema.names:
+            raise UserInputError(f'{file}: missing column "{column}"')
+    table = pq.read_table(file, columns=list(columns))
+    return {name: table.column(name).to_pylist() for name in columns}
+
+
+def feature_matrix(file: str, table: dict, ids: list, feature_columns: list, order) -> np.ndarray:
+    out = np.empty((len(order), len(feature_columns)), dtype=np.float64)
+    for f, column in enumerate(feature_columns):
+        values = table[column]
+        for k, i in enumerate(order):
+            value = values[i]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                shown = "null" if value is None else str(value)
+                raise UserInputError(f'{file}: row id {ids[k]}: feature column "{column}" is {shown}')
+            out[k, f] = value
+    return out
+
+
+def read_split(file: str, feature_columns: list) -> SplitRows:
+    """Reads a split parquet, rejecting missing columns, an empty split, bad labels and non-finite features."""
+    table = read_table(file, [*REQUIRED_COLUMNS, *feature_columns])
+    raw_ids = table["id"]
+    n = len(raw_ids)
+    if n == 0:
+        raise UserInputError(f"{file}: the split has no rows")
+    for i, value in enumerate(raw_ids):
+        if not isinstance(value, str):
+            raise UserInputError(f'{file}: row {i + 1}: column "id" is null')
+    order = sorted(range(n), key=lambda i: raw_ids[i])
+    ids = [raw_ids[i] for i in order]
+    labels = np.empty(n, dtype=np.float32)
+    for k, i in enumerate(order):
+        winner = table["winner"][i]
+        if winner not in ("model_a", "model_b"):
+            raise UserInputError(f'{file}: row id {ids[k]}: column "winner" is {json.dumps(winner)}, expected model_a or model_b')
+        for column in ("pair_id", "swapped"):
+            if table[column][i] is None:
+                raise UserInputError(f'{file}: row id {ids[k]}: column "{column}" is null')
+        labels[k] = 1.0 if winner == "model_a" else 0.0
+    text = lambda column: [table[column][i] or "" for i in order]  # noqa: E731
+    return SplitRows(
+        file=file,
+        ids=ids,
+        pair_ids=[table["pair_id"][i] for i in order],
+        swapped=np.array([bool(table["swapped"][i]) for i in order], dtype=bool),
+        labels=labels,
+        prompts=text("prompt"),
+        responses_a=text("response_a"),
+        responses_b=text("response_b"),
+        features=feature_matrix(file, table, ids, feature_columns, order),
+    )
+
+
+def feature_scaling(split: SplitRows):
+    """Mean and population standard deviation (floored at STD_FLOOR) of every feature over the split."""
+    mean = split.features.mean(axis=0)
+    std = np.maximum(np.sqrt(((split.features - mean) ** 2).mean(axis=0)), STD_FLOOR)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def shard_of_pair(pair_id: str, count: int) -> int:
+    """FNV-1a over the UTF-16 code units of pair_id, modulo the shard count (as trainers/cpu/data.ts)."""
+    h = 0x811C9DC5
+    units = pair_id.encode("utf-16-le")
+    for k in range(0, len(units), 2):
+        h = ((h ^ (units[k] | units[k + 1] << 8)) * 0x01000193) & MASK32
+    return h % count
+
+
+def training_row_indices(split: SplitRows, shard: dict, mode: str, epoch: int) -> list:
+    """Rows a shard trains on in `epoch`, ascending: none = originals; append = both; alternate = swapped
+    copies in odd epochs; per_gpu = swapped copies on odd shards."""
+    want_swapped = epoch % 2 == 1 if mode == "alternate" else shard["index"] % 2 == 1 if mode == "per_gpu" else False
+    picked = []
+    for i in range(len(split)):
+        if shard_of_pair(split.pair_ids[i], shard["count"]) != shard["index"]:
+            continue
+        if mode != "append" and bool(split.swapped[i]) != want_swapped:
+            continue
+        picked.append(i)
+    return picked

@@ -1,0 +1,80 @@
+"""The `merge` verb: the average of shard checkpoints, as trainers/cpu/merge.ts."""
+
+import json
+import os
+
+import torch
+
+from . import checkpoint as ckpt
+from .errors import UserInputError
+from .events import emit, log
+
+
+def average(tensor_sets: list, dir_paths: list, what: str) -> dict:
+    """Element-wise mean in float64, in input order; the inputs must hold the same tensors."""
+    names = sorted(tensor_sets[0])
+    for tensors, dir_path in zip(tensor_sets[1:], dir_paths[1:]):
+        if sorted(tensors) != names:
+            raise UserInputError(f"{dir_path}: {what} tensors differ from those of {dir_paths[0]}")
+    out = {}
+    for name in names:
+        total = torch.zeros_like(tensor_sets[0][name], dtype=torch.float64)
+        for tensors in tensor_sets:
+            total += tensors[name].to(torch.float64)
+        out[name] = (total / len(tensor_sets)).to(torch.float32)
+    return out
+
+
+def merge_histories(histories: list) -> dict:
+    """The union of the inputs' histories: entries a round inherited from its init checkpoint appear once."""
+    def unique(entries):
+        return list({json.dumps(e, sort_keys=True): e for e in entries}.values())
+
+    key = lambda e: (e["step"], e["shard"])  # noqa: E731
+    return {
+        "train": sorted(unique([e for h in histories for e in h["train"]]), key=key),
+        "valid": sorted(unique([e for h in histories for e in h["valid"]]), key=key),
+    }
+
+
+def merge_checkpoints(inputs: list) -> tuple:
+    """(meta, weights, optimizer) of the average. Weights and AdamW moments are averaged; each
+    parameter's AdamW step is the largest input's; feature scaling comes from the first input (every
+    shard computes it from the same split). Step is the largest input step; early stopping keeps the
+    lowest best validation loss and the fewest epochs without gain, and counts as stopped only when
+    every input stopped. RNG is not merged: the next round reseeds it."""
+    loaded = [ckpt.read_checkpoint(d) for d in inputs]
+    first = loaded[0]
+    for c, d in zip(loaded[1:], inputs[1:]):
+        ckpt.assert_compatible(c, d, first["meta"]["shape"])
+    weights = average([c["weights"] for c in loaded], inputs, "weight")
+    for name in ckpt.SCALING_NAMES:
+        weights[name] = first["weights"][name]
+    moments = average([{k: v for k, v in c["optimizer"].items() if not k.startswith("step.")} for c in loaded], inputs, "optimizer")
+    for name in first["optimizer"]:
+        if name.startswith("step."):
+            moments[name] = torch.stack([c["optimizer"][name].reshape(()) for c in loaded if name in c["optimizer"]]).max()
+    states = [c["meta"]["state"] for c in loaded]
+    losses = [s["early_stopping"]["best_valid_loss"] for s in states if s["early_stopping"]["best_valid_loss"] is not None]
+    state = {
+        "step": max(s["step"] for s in states),
+        "epoch": max(s["epoch"] for s in states),
+        "batch_in_epoch": 0,
+        "early_stopping": {
+            "best_valid_loss": min(losses) if losses else None,
+            "bad_epochs": min(s["early_stopping"]["bad_epochs"] for s in states),
+            "stopped": all(s["early_stopping"]["stopped"] for s in states),
+        },
+        "history": merge_histories([s["history"] for s in states]),
+    }
+    meta = {**first["meta"], "state": state, "merged_from": list(inputs)}
+    meta.pop("format", None)
+    return meta, weights, moments, first["rng"]
+
+
+def merge_command(spec: dict) -> None:
+    meta, weights, moments, rng = merge_checkpoints(spec["inputs"])
+    out = os.path.join(spec["output_dir"], "checkpoint")
+    ckpt.write_checkpoint(out, meta, weights, moments, rng, replace=True)
+    log(f"merged {len(spec['inputs'])} checkpoints at step {meta['state']['step']} into {out}")
+    emit({"event": "done", "checkpoint": out, "step": meta["state"]["step"]})

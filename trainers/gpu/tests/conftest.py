@@ -1,0 +1,165 @@
+"""Shared fixtures: a tiny Gemma-2 backbone, split parquet files from real LMSYS rows, resolved
+configs, and a runner for the trainer as the activity runs it (own process, stdin a pipe)."""
+
+import copy
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from tiny_gemma2 import read_sample_rows, save_tiny_gemma2
+
+GPU_DIR = os.path.normpath(os.path.join(os.path.dirname(__file__), ".."))
+REPO_ROOT = os.path.normpath(os.path.join(GPU_DIR, "..", ".."))
+FEATURES = [
+    {"name": "log_len_a", "swap": {"with": "log_len_b"}},
+    {"name": "log_len_b", "swap": {"with": "log_len_a"}},
+    {"name": "log_len_diff", "swap": "negate"},
+    {"name": "prompt_len", "swap": "keep"},
+]
+
+# The defaults of lib/config/schema.ts for the keys the GPU trainer reads.
+SCHEMA_DEFAULTS = {
+    "seed": 42,
+    "augment": {"mode": "append"},
+    "model": {
+        "kind": "cpu_mlp", "feature_dim": 128, "hidden_dim": 64, "head_dropout": 0.2, "basemodel_path": None,
+        "quantization": "none", "max_length": 512, "truncation": "head_tail",
+        "lora": {"r": 16, "alpha": 32, "dropout": 0.05, "target_modules": ["q_proj", "k_proj", "v_proj"]},
+    },
+    "trainer": {
+        "command": ["node", "--import", "tsx", "trainers/cpu/main.ts"], "epochs": 3, "batch_size": 32, "grad_accumulation": 1,
+        "lr": {"backbone": 1e-3, "features": 5e-4, "head": 5e-4}, "weight_decay": 0.01, "warmup_ratio": 0.1,
+        "checkpoint_every_steps": 20, "early_stopping_patience": 2, "gpus": 1, "round_epochs": 1, "step_delay_ms": 0,
+    },
+    "evaluate": {"tta": True, "batch_size": 512},
+}
+
+
+def deep_merge(base, override):
+    if not isinstance(base, dict) or not isinstance(override, dict):
+        return copy.deepcopy(override)
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        out[key] = deep_merge(out.get(key), value)
+    return out
+
+
+def load_config(name: str) -> dict:
+    """configs/<name>.yaml resolved as lib/config/load.ts does: extends chain, then schema defaults."""
+    with open(os.path.join(REPO_ROOT, "configs", f"{name}.yaml"), encoding="utf-8") as f:
+        value = yaml.safe_load(f)
+    parent = load_config(value.pop("extends")) if "extends" in value else SCHEMA_DEFAULTS
+    return deep_merge(parent, value)
+
+
+def labelled(rows: list) -> list:
+    """Rows with features and a learnable label: model_a wins when its response is the longer one."""
+    out = []
+    for r in rows:
+        la, lb = math.log1p(len(r["response_a"])), math.log1p(len(r["response_b"]))
+        out.append({**r, "winner": "model_a" if la > lb else "model_b", "log_len_a": la, "log_len_b": lb, "log_len_diff": la - lb, "prompt_len": float(len(r["prompt"]))})
+    return out
+
+
+def with_swaps(rows: list) -> list:
+    """Original rows plus their A/B-swapped copies, as the augment stage writes them."""
+    out = []
+    for r in rows:
+        out.append({**r, "pair_id": r["id"], "swapped": False})
+        out.append({
+            **r, "id": f"{r['id']}#swap", "pair_id": r["id"], "swapped": True,
+            "response_a": r["response_b"], "response_b": r["response_a"],
+            "winner": "model_b" if r["winner"] == "model_a" else "model_a",
+            "log_len_a": r["log_len_b"], "log_len_b": r["log_len_a"], "log_len_diff": -r["log_len_diff"],
+        })
+    return out
+
+
+def write_split(path: str, rows: list) -> str:
+    columns = ["id", "pair_id", "swapped", "prompt", "response_a", "response_b", "winner", *[f["name"] for f in FEATURES]]
+    pq.write_table(pa.table({c: [r[c] for r in rows] for c in columns}), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_rows():
+    return read_sample_rows(400)
+
+
+@pytest.fixture(scope="session")
+def basemodel(tmp_path_factory, sample_rows):
+    return save_tiny_gemma2(str(tmp_path_factory.mktemp("basemodel") / "gemma2-tiny"), sample_rows)
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory, sample_rows):
+    """train.parquet (96 pairs, both orientations), valid.parquet (32 originals), feature_columns.json."""
+    folder = tmp_path_factory.mktemp("data")
+    rows = labelled(sample_rows)
+    with open(folder / "feature_columns.json", "w", encoding="utf-8") as f:
+        json.dump({"columns": FEATURES}, f)
+    return {
+        "train": write_split(str(folder / "train.parquet"), with_swaps(rows[:96])),
+        "valid": write_split(str(folder / "valid.parquet"), [{**r, "pair_id": r["id"], "swapped": False} for r in rows[96:128]]),
+        "feature_columns": str(folder / "feature_columns.json"),
+    }
+
+
+@pytest.fixture()
+def config(basemodel):
+    """configs/gemma2_tiny_cpu.yaml resolved, pointed at the test's tiny backbone."""
+    return deep_merge(load_config("gemma2_tiny_cpu"), {"model": {"basemodel_path": basemodel}})
+
+
+def train_spec(config: dict, dataset: dict, folder, **fields) -> dict:
+    spec = {
+        "config": config,
+        "train_data": dataset["train"],
+        "valid_data": dataset["valid"],
+        "feature_columns": dataset["feature_columns"],
+        "shard": {"index": 0, "count": 1},
+        "round": {"index": 0, "epoch_start": 0, "epoch_end": config["trainer"]["epochs"]},
+        "init_from": None,
+        "resume_from": None,
+        "checkpoint_dir": str(folder / "checkpoints"),
+        "output_dir": str(folder / "out"),
+        "device_index": 0,
+    }
+    return {**spec, **fields}
+
+
+def start_trainer(verb: str, spec: dict, folder) -> subprocess.Popen:
+    """The trainer as the activity starts it: trainer.command of the config, cwd the repo root, own
+    process group, stdin a pipe nobody writes to, stderr to <folder>/trainer.log."""
+    os.makedirs(folder, exist_ok=True)
+    spec_file = os.path.join(folder, f"{verb}-spec.json")
+    with open(spec_file, "w", encoding="utf-8") as f:
+        json.dump(spec, f)
+    env = {**os.environ, "ARENA_TRAINER_PYTHON": sys.executable}
+    command = spec["config"]["trainer"]["command"]
+    log = open(os.path.join(folder, "trainer.log"), "a", encoding="utf-8")
+    process = subprocess.Popen([*command, verb, "--spec", spec_file], cwd=REPO_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
+    log.close()
+    process.log_path = log.name
+    return process
+
+
+def finish(process: subprocess.Popen, timeout: float = 240) -> tuple:
+    """(exit code, events, log) once the process ends; stdin stays open until then."""
+    out = process.stdout.read()
+    process.wait(timeout=timeout)
+    process.stdin.close()
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    with open(process.log_path, encoding="utf-8") as f:
+        return process.returncode, events, f.read()
+
+
+def run_trainer(verb: str, spec: dict, folder, timeout: float = 240) -> tuple:
+    return finish(start_trainer(verb, spec, folder), timeout)

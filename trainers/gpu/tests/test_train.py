@@ -1,0 +1,79 @@
+"""The train verb as a process on real rows: loss falls, checkpoints are complete, and a run killed
+mid-training and resumed ends with the same weights as an uninterrupted one."""
+
+import os
+import signal
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from conftest import deep_merge, finish, run_trainer, start_trainer, train_spec
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, basemodel, dataset):
+    from conftest import load_config
+
+    config = deep_merge(load_config("gemma2_tiny_cpu"), {"model": {"basemodel_path": basemodel}})
+    folder = tmp_path_factory.mktemp("uninterrupted")
+    code, events, log = run_trainer("train", train_spec(config, dataset, folder), folder)
+    assert code == 0, log
+    return {"config": config, "folder": folder, "events": events}
+
+
+def weights(checkpoint_dir) -> dict:
+    return load_file(os.path.join(checkpoint_dir, "weights.safetensors"))
+
+
+def test_training_runs_and_the_loss_falls(uninterrupted):
+    events = uninterrupted["events"]
+    start, done = events[0], events[-1]
+    assert start == {"event": "start", "step": 0, "total_steps": 18}
+    assert done["event"] == "done" and done["step"] == 18 and done["stopped_early"] is False
+    metrics = [e for e in events if e["event"] == "metrics"]
+    assert [m["epoch"] for m in metrics] == [0, 1, 2]
+    # The label follows the response-length features: a learnable signal.
+    assert metrics[-1]["train_loss"] < metrics[0]["train_loss"] - 0.1
+    assert metrics[-1]["valid_loss"] < 0.55
+    assert metrics[-1]["valid_accuracy"] >= 0.75
+
+
+def test_checkpoints_are_complete_folders(uninterrupted):
+    events = uninterrupted["events"]
+    steps = [e["step"] for e in events if e["event"] == "checkpoint"]
+    assert steps == [4, 8, 12, 16, 18]
+    folder = os.path.join(uninterrupted["folder"], "checkpoints")
+    assert sorted(os.listdir(folder)) == sorted(f"step-{s}" for s in steps)
+    for s in steps:
+        assert sorted(os.listdir(os.path.join(folder, f"step-{s}"))) == ["checkpoint.json", "optimizer.safetensors", "rng.safetensors", "weights.safetensors"]
+    trained = weights(events[-1]["checkpoint"])
+    assert any(".lora_A." in name for name in trained) and "head.3.weight" in trained and "feature_mean" in trained
+
+
+def test_a_killed_run_resumes_to_the_same_weights(tmp_path, uninterrupted, dataset):
+    config = deep_merge(uninterrupted["config"], {"trainer": {"step_delay_ms": 150}})
+    spec = train_spec(config, dataset, tmp_path)
+    process = start_trainer("train", spec, tmp_path / "first")
+    checkpoint = None
+    for line in process.stdout:
+        if '"checkpoint"' in line and '"step": 8' in line:
+            checkpoint = os.path.join(spec["checkpoint_dir"], "step-8")
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    code, _, _ = finish(process)
+    assert code == -signal.SIGKILL and checkpoint is not None
+    assert not os.path.exists(os.path.join(spec["output_dir"], "checkpoint"))
+
+    code, events, log = run_trainer("train", {**spec, "resume_from": checkpoint}, tmp_path / "second")
+    assert code == 0, log
+    assert events[0] == {"event": "start", "step": 8, "total_steps": 18}
+    resumed = weights(events[-1]["checkpoint"])
+    expected = weights(uninterrupted["events"][-1]["checkpoint"])
+    assert resumed.keys() == expected.keys()
+    for name in expected:
+        assert torch.equal(resumed[name], expected[name]), name
+    resumed_moments = load_file(os.path.join(events[-1]["checkpoint"], "optimizer.safetensors"))
+    expected_moments = load_file(os.path.join(uninterrupted["events"][-1]["checkpoint"], "optimizer.safetensors"))
+    for name in expected_moments:
+        assert torch.equal(resumed_moments[name], expected_moments[name]), name
