@@ -4,6 +4,7 @@ import { Worker, type NativeConnection, type WorkflowBundleOption } from '@tempo
 import { createActivities, GPU_ACTIVITIES, type Activities } from './activities';
 import { DevicePool } from './activities/train/device-pool';
 import { connectWorker } from './lib/temporal-connection';
+import { objectStoreFromEnv, type ObjectStore } from './lib/store/object-store';
 import { RunStore } from './lib/store/run-store';
 
 export const REPO_ROOT = __dirname;
@@ -16,6 +17,8 @@ export interface ArenaWorkerOptions {
   taskQueue: string;
   /** Run store folder. Default: env ARENA_STORE, else `.arena/store` in the project. */
   storeDir?: string;
+  /** Mirror of the run store that workers on other machines share. Default: from env ARENA_STORE_URL (s3://bucket/prefix); null for none. */
+  remoteStore?: ObjectStore | null;
   /** Devices this process owns, one concurrent train shard each. Default: env ARENA_DEVICES, else 2. */
   devices?: number;
   /** Which queues to serve: `all` (default), `main` (workflows and CPU stages) or `gpu` (train shards only, for GPU pods). */
@@ -49,7 +52,7 @@ export async function createWorkers(options: ArenaWorkerOptions): Promise<Worker
   const role = options.role ?? 'all';
   const activities = {
     ...createActivities({
-      store: new RunStore(options.storeDir ?? defaultStoreDir()),
+      store: new RunStore(options.storeDir ?? defaultStoreDir(), options.remoteStore === undefined ? objectStoreFromEnv() : (options.remoteStore ?? undefined)),
       repoRoot: REPO_ROOT,
       devices: new DevicePool(devices),
       configDir: options.configDir,
@@ -94,7 +97,10 @@ async function main(): Promise<void> {
   const { connection, namespace, taskQueue } = await connectWorker();
   const role = (process.env['ARENA_WORKER_ROLE'] as ArenaWorkerOptions['role']) || 'all';
   const workers = await createWorkers({ connection, namespace, taskQueue, role });
-  console.log(`arena worker on ${os.hostname()}: queue '${taskQueue}'${role === 'main' ? '' : ` and '${taskQueue}-gpu'`}, role ${role}, store ${defaultStoreDir()}`);
+  const remote = objectStoreFromEnv();
+  console.log(
+    `arena worker on ${os.hostname()}: role ${role}, queue '${taskQueue}'${role === 'main' ? '' : ` and '${taskQueue}-gpu'`}, store ${defaultStoreDir()}${remote ? ` mirrored to ${remote.description}` : ''}`,
+  );
   try {
     await runWorkers(workers);
   } finally {

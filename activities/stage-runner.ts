@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { RunConfig } from '../lib/config/schema';
 import type { Json, StageContext, StageDefinition, StageResult } from '../lib/stage';
@@ -62,20 +61,32 @@ export async function cacheKeyOf(def: StageDefinition, request: StageRequest, en
 export async function runStage(def: StageDefinition, request: StageRequest, env: StageEnvironment, hooks: StageHooks): Promise<StageResult> {
   const cacheKey = await cacheKeyOf(def, request, env);
   if (request.cache) {
-    const cached = env.store.lookup(request.stageId, cacheKey);
+    const cached = await env.store.lookup(request.stageId, cacheKey);
     if (cached) {
       hooks.log(`${request.stageId}: cache hit ${cacheKey}`);
       return cached;
     }
   }
+  const upstream: Record<string, StageResult> = {};
+  for (const [name, result] of Object.entries(request.upstream)) upstream[name] = { ...result, dir: await env.store.materialize(result) };
+  const checkpointRef = env.store.checkpointRef(request.stageId, cacheKey);
   const scratch = env.store.createScratch(request.stageId, cacheKey);
   const ctx: StageContext = {
     config: request.config,
     params: request.params,
     outDir: scratch,
-    checkpointDir: env.store.checkpointDir(request.stageId, cacheKey),
-    input: (file) => upstreamFile(request, file),
-    upstream: request.upstream,
+    checkpointDir: env.store.local(checkpointRef),
+    checkpoints: {
+      publish: async (dir) => {
+        const ref = env.store.refOf(dir);
+        await env.store.publish(ref);
+        return ref;
+      },
+      latest: () => env.store.latestCheckpoint(checkpointRef),
+      materialize: (ref) => env.store.materializeCheckpoint(ref),
+    },
+    input: (file) => upstreamFile(request.stageId, upstream, file),
+    upstream,
     heartbeat: hooks.heartbeat,
     signal: hooks.signal,
     resumeFrom: request.resumeFrom,
@@ -92,15 +103,13 @@ export async function runStage(def: StageDefinition, request: StageRequest, env:
   }
 }
 
-function upstreamFile(request: StageRequest, file: string): string {
-  const matches = Object.values(request.upstream).filter((result) => file in result.files);
+function upstreamFile(stageId: string, upstream: Record<string, StageResult>, file: string): string {
+  const matches = Object.values(upstream).filter((result) => file in result.files);
   if (matches.length !== 1) {
-    const where = Object.keys(request.upstream).join(', ') || 'none';
+    const where = Object.keys(upstream).join(', ') || 'none';
     throw new UserInputError(
-      `${request.stageId}: ${matches.length === 0 ? 'no' : 'more than one'} upstream stage provides '${file}' (upstream: ${where}); check the stage's needs in the pipeline`,
+      `${stageId}: ${matches.length === 0 ? 'no' : 'more than one'} upstream stage provides '${file}' (upstream: ${where}); check the stage's needs in the pipeline`,
     );
   }
-  const abs = path.join(matches[0]!.dir, file);
-  if (!existsSync(abs)) throw new UserInputError(`${request.stageId}: upstream file ${abs} is gone; re-run with --no-cache`);
-  return abs;
+  return path.join(matches[0]!.dir, file);
 }

@@ -16,7 +16,9 @@ export interface StageResult {
   stage: string;
   activity: string;
   cacheKey: string;
-  /** Absolute path of the stage's finished output folder in the run store. */
+  /** The output folder relative to the run store's root: what another machine resolves. */
+  ref: string;
+  /** The output folder on the machine that produced or last read it, for people and logs. */
   dir: string;
   files: Record<string, ArtifactFile>;
   summary: { [key: string]: Json };
@@ -31,6 +33,7 @@ export interface StageContext {
   outDir: string;
   /** Survives failed attempts of the same cache key, for checkpoints. */
   checkpointDir: string;
+  checkpoints: CheckpointStore;
   /** Absolute path of a file produced by an upstream stage, found by file name. */
   input(file: string): string;
   upstream: Record<string, StageResult>;
@@ -42,6 +45,16 @@ export interface StageContext {
   log(message: string): void;
   /** The project folder: relative paths in the config start here. */
   repoRoot: string;
+}
+
+/** Checkpoints by store reference, so that an attempt on another machine can resume from them. */
+export interface CheckpointStore {
+  /** Mirrors a complete checkpoint folder under `checkpointDir`; returns its reference. */
+  publish(dir: string): Promise<string>;
+  /** The newest complete checkpoint of this stage and key, on this machine or in the remote store. */
+  latest(): Promise<{ ref: string; step: number } | undefined>;
+  /** The local folder of a checkpoint reference, fetched if need be; undefined when it is gone. */
+  materialize(ref: string): Promise<string | undefined>;
 }
 
 /** A stage's code, as the worker registers it. */

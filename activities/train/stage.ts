@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserInputError } from '../../lib/errors';
 import type { Json, StageContext, StageDefinition, StageResult } from '../../lib/stage';
-import { isResumePoint, latestCheckpoint, type ResumePoint } from './checkpoints';
+import { isResumePoint, type ResumePoint } from './checkpoints';
 import type { DevicePool } from './device-pool';
 import { runTrainer, type TrainerEvent } from './trainer-process';
 
@@ -16,13 +16,36 @@ function checkpointOf(result: StageResult | undefined, what: string): string {
   return dir;
 }
 
-function trainerLogger(ctx: StageContext, summary: { [key: string]: Json }) {
-  return (event: TrainerEvent) => {
-    if (event.event === 'checkpoint') ctx.heartbeat({ checkpoint: event.path, step: event.step } satisfies ResumePoint);
-    else ctx.heartbeat();
+/**
+ * Heartbeats every trainer event. A checkpoint is first mirrored to the remote store (if any), then
+ * named in the heartbeat details, so a retry on any machine can resume from it.
+ */
+function trainerEvents(ctx: StageContext, summary: { [key: string]: Json }) {
+  let published = Promise.resolve();
+  const onEvent = (event: TrainerEvent) => {
+    if (event.event === 'checkpoint') {
+      published = published.then(async () => {
+        const ref = await ctx.checkpoints.publish(event.path);
+        ctx.heartbeat({ checkpoint: ref, step: event.step } satisfies ResumePoint);
+      });
+      // Awaited in settled(); until then a failed upload must not count as an unhandled rejection.
+      published.catch(() => undefined);
+    } else ctx.heartbeat();
     if (event.event === 'metrics') summary['last_metrics'] = event as unknown as Json;
     if (event.event === 'progress') summary['step'] = event.step;
   };
+  return { onEvent, settled: () => published };
+}
+
+/** Where a retry resumes: the failed attempt's last reported checkpoint, else the newest one stored. */
+async function resumePoint(ctx: StageContext): Promise<{ dir: string; step: number } | undefined> {
+  if (isResumePoint(ctx.resumeFrom)) {
+    const dir = await ctx.checkpoints.materialize(ctx.resumeFrom.checkpoint);
+    if (dir) return { dir, step: ctx.resumeFrom.step };
+  }
+  const latest = await ctx.checkpoints.latest();
+  const dir = latest && (await ctx.checkpoints.materialize(latest.ref));
+  return latest && dir ? { dir, step: latest.step } : undefined;
 }
 
 /** One shard's part of one round, on its own device: resumes from its last checkpoint on a retry. */
@@ -32,9 +55,10 @@ export function trainShardStage(devices: DevicePool): StageDefinition {
     configSections: [...TRAIN_CONFIG],
     codePaths: TRAIN_CODE,
     async run(ctx) {
-      const resume = isResumePoint(ctx.resumeFrom) && existsSync(ctx.resumeFrom.checkpoint) ? ctx.resumeFrom : latestCheckpoint(ctx.checkpointDir);
+      const resume = await resumePoint(ctx);
       const summary: { [key: string]: Json } = { resumed_from_step: resume?.step ?? 0 };
-      if (resume) ctx.log(`resuming from ${resume.checkpoint} at step ${resume.step}`);
+      if (resume) ctx.log(`resuming from ${resume.dir} at step ${resume.step}`);
+      const events = trainerEvents(ctx, summary);
       const device = await devices.acquire();
       try {
         const done = await runTrainer({
@@ -48,7 +72,7 @@ export function trainShardStage(devices: DevicePool): StageDefinition {
             shard: ctx.params['shard'],
             round: ctx.params['round'],
             init_from: ctx.upstream['init'] ? checkpointOf(ctx.upstream['init'], 'round start') : null,
-            resume_from: resume?.checkpoint ?? null,
+            resume_from: resume?.dir ?? null,
             checkpoint_dir: ctx.checkpointDir,
             output_dir: ctx.outDir,
             device_index: device,
@@ -57,8 +81,9 @@ export function trainShardStage(devices: DevicePool): StageDefinition {
           cwd: ctx.repoRoot,
           deviceIndex: device,
           signal: ctx.signal,
-          onEvent: trainerLogger(ctx, summary),
+          onEvent: events.onEvent,
         });
+        await events.settled();
         summary['stopped_early'] = done.stopped_early === true;
       } finally {
         devices.release(device);
@@ -86,7 +111,7 @@ export const mergeShardsStage: StageDefinition = {
       workDir: ctx.outDir,
       cwd: ctx.repoRoot,
       signal: ctx.signal,
-      onEvent: trainerLogger(ctx, summary),
+      onEvent: trainerEvents(ctx, summary).onEvent,
     });
     summary['stopped_early'] = done.stopped_early === true;
     return summary;
@@ -112,7 +137,7 @@ export const exportModelStage: StageDefinition = {
       workDir: ctx.outDir,
       cwd: ctx.repoRoot,
       signal: ctx.signal,
-      onEvent: trainerLogger(ctx, summary),
+      onEvent: trainerEvents(ctx, summary).onEvent,
     });
     return summary;
   },

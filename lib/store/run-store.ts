@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ArtifactFile, StageResult } from '../stage';
 import { listFiles, sha256File } from './hash';
+import type { ObjectStore } from './object-store';
 
 const MANIFEST = 'manifest.json';
+/** Written last to the remote copy of a folder: a remote folder without it is incomplete. */
+const REMOTE_COMPLETE = '.complete';
 
 interface Manifest {
   stageId: string;
@@ -16,30 +19,51 @@ interface Manifest {
 }
 
 /**
- * The local run store: one folder per stage output, named by its cache key. An output folder
- * appears only by rename once complete, so a crash never leaves a half-written one that looks done.
+ * The run store: one folder per stage output, named by its cache key. An output folder appears
+ * only by rename once complete, so a crash never leaves a half-written one that looks done.
+ * With a remote object store, completed outputs and checkpoints are mirrored there, and a worker
+ * on another machine fetches what it lacks: references (`ref`) are relative to the store's root.
  */
 export class RunStore {
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    readonly remote?: ObjectStore,
+  ) {}
 
-  outputDir(stageId: string, cacheKey: string): string {
-    return path.join(this.root, 'stages', stageId, cacheKey);
+  outputRef(stageId: string, cacheKey: string): string {
+    return `stages/${stageId}/${cacheKey}`;
   }
 
-  checkpointDir(stageId: string, cacheKey: string): string {
-    return path.join(this.root, 'checkpoints', stageId, cacheKey);
+  checkpointRef(stageId: string, cacheKey: string): string {
+    return `checkpoints/${stageId}/${cacheKey}`;
+  }
+
+  local(ref: string): string {
+    return path.join(this.root, ...ref.split('/'));
+  }
+
+  /** The store reference of a folder under the local root. */
+  refOf(localPath: string): string {
+    const rel = path.relative(this.root, localPath);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`${localPath} is outside the run store ${this.root}`);
+    return rel.split(path.sep).join('/');
   }
 
   /** A fresh folder for an attempt to write into. */
   createScratch(stageId: string, cacheKey: string): string {
-    const dir = `${this.outputDir(stageId, cacheKey)}.tmp-${randomUUID()}`;
+    const dir = `${this.local(this.outputRef(stageId, cacheKey))}.tmp-${randomUUID()}`;
     mkdirSync(dir, { recursive: true });
     return dir;
   }
 
-  /** The completed output for this key, if its manifest and every file in it are still there. */
-  lookup(stageId: string, cacheKey: string): StageResult | undefined {
-    const dir = this.outputDir(stageId, cacheKey);
+  /** The completed output for this key, if its manifest and every file in it are there (fetched from the remote if need be). */
+  async lookup(stageId: string, cacheKey: string): Promise<StageResult | undefined> {
+    const ref = this.outputRef(stageId, cacheKey);
+    return this.readOutput(ref) ?? ((await this.fetch(ref)) ? this.readOutput(ref) : undefined);
+  }
+
+  private readOutput(ref: string): StageResult | undefined {
+    const dir = this.local(ref);
     const manifestFile = path.join(dir, MANIFEST);
     if (!existsSync(manifestFile)) return undefined;
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
@@ -47,10 +71,10 @@ export class RunStore {
       const abs = path.join(dir, file.path);
       if (!existsSync(abs) || statSync(abs).size !== file.bytes) return undefined;
     }
-    return { stage: manifest.stageId, activity: manifest.activity, cacheKey, dir, files: manifest.files, summary: manifest.summary, cacheHit: true };
+    return { stage: manifest.stageId, activity: manifest.activity, cacheKey: manifest.cacheKey, ref, dir, files: manifest.files, summary: manifest.summary, cacheHit: true };
   }
 
-  /** Hashes the scratch folder's files, writes the manifest and renames the folder into place. */
+  /** Hashes the scratch folder's files, writes the manifest, renames the folder into place and mirrors it. */
   async commit(scratch: string, stageId: string, activity: string, cacheKey: string, summary: StageResult['summary']): Promise<StageResult> {
     const files: Record<string, ArtifactFile> = {};
     for (const rel of listFiles(scratch)) {
@@ -58,14 +82,71 @@ export class RunStore {
     }
     const manifest: Manifest = { stageId, activity, cacheKey, files, summary, createdAt: new Date().toISOString() };
     writeFileSync(path.join(scratch, MANIFEST), JSON.stringify(manifest, null, 2));
-    const dir = this.outputDir(stageId, cacheKey);
+    const ref = this.outputRef(stageId, cacheKey);
+    const dir = this.local(ref);
     if (existsSync(dir)) {
       const stale = `${dir}.stale-${randomUUID()}`;
       renameSync(dir, stale);
       rmSync(stale, { recursive: true, force: true });
     }
     renameSync(scratch, dir);
-    return { stage: stageId, activity, cacheKey, dir, files, summary, cacheHit: false };
+    await this.publish(ref);
+    return { stage: stageId, activity, cacheKey, ref, dir, files, summary, cacheHit: false };
+  }
+
+  /** The local folder of an upstream result, fetched from the remote when this machine lacks it. */
+  async materialize(result: StageResult): Promise<string> {
+    const ref = result.ref;
+    if (this.readOutput(ref)) return this.local(ref);
+    if ((await this.fetch(ref)) && this.readOutput(ref)) return this.local(ref);
+    throw new Error(`${ref}: the output of ${result.stage} is neither in ${this.root} nor in ${this.remote?.description ?? 'a remote store'}`);
+  }
+
+  /** Mirrors a complete folder (an output or a checkpoint) to the remote, its completion marker last. */
+  async publish(ref: string): Promise<void> {
+    if (!this.remote) return;
+    const dir = this.local(ref);
+    await this.remote.putDir(ref, dir);
+    const marker = path.join(path.dirname(dir), `.${path.basename(dir)}${REMOTE_COMPLETE}`);
+    writeFileSync(marker, '');
+    try {
+      await this.remote.putFile(`${ref}/${REMOTE_COMPLETE}`, marker);
+    } finally {
+      rmSync(marker, { force: true });
+    }
+  }
+
+  /** Downloads a complete remote folder that is missing here; false when there is none. */
+  async fetch(ref: string): Promise<boolean> {
+    if (!this.remote || !(await this.remote.exists(`${ref}/${REMOTE_COMPLETE}`))) return false;
+    const dir = this.local(ref);
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    mkdirSync(path.dirname(dir), { recursive: true });
+    if (!(await this.remote.getDir(ref, dir))) return false;
+    rmSync(path.join(dir, REMOTE_COMPLETE), { force: true });
+    return true;
+  }
+
+  /** The newest complete `step-<n>` checkpoint under a checkpoint folder, here or in the remote. */
+  async latestCheckpoint(checkpointRef: string): Promise<{ ref: string; step: number } | undefined> {
+    const steps = new Set<number>();
+    const dir = this.local(checkpointRef);
+    if (existsSync(dir)) for (const name of readdirSync(dir)) stepOf(name, steps);
+    if (this.remote) {
+      for (const key of await this.remote.list(checkpointRef)) {
+        const [name, marker] = key.slice(checkpointRef.length + 1).split('/');
+        if (marker === REMOTE_COMPLETE) stepOf(name!, steps);
+      }
+    }
+    const newest = Math.max(...steps);
+    return steps.size === 0 ? undefined : { ref: `${checkpointRef}/step-${newest}`, step: newest };
+  }
+
+  /** A checkpoint folder by reference, downloaded when it is only in the remote. */
+  async materializeCheckpoint(ref: string): Promise<string | undefined> {
+    const dir = this.local(ref);
+    if (existsSync(dir)) return dir;
+    return (await this.fetch(ref)) ? dir : undefined;
   }
 
   /** Keeps a failed attempt's folder (its logs) where no lookup will take it for an output. */
@@ -76,4 +157,9 @@ export class RunStore {
     renameSync(scratch, kept);
     return kept;
   }
+}
+
+function stepOf(name: string, steps: Set<number>): void {
+  const match = /^step-(\d+)$/.exec(name);
+  if (match) steps.add(Number(match[1]));
 }

@@ -64,7 +64,7 @@ export async function startWorkers(env: TestWorkflowEnvironment, options: Omit<A
 }
 
 /** A worker in a child process of its own, so that a test can kill it like a crashed pod. */
-export function spawnWorkerProcess(env: TestWorkflowEnvironment, settings: { taskQueue: string; store: string; role: 'all' | 'main' | 'gpu'; devices: number; logFile: string }): ChildProcess {
+export function spawnWorkerProcess(env: TestWorkflowEnvironment, settings: { taskQueue: string; store: string; role: 'all' | 'main' | 'gpu'; devices: number; logFile: string; env?: NodeJS.ProcessEnv }): ChildProcess {
   mkdirSync(path.dirname(settings.logFile), { recursive: true });
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'worker.ts')], {
     cwd: REPO_ROOT,
@@ -76,6 +76,7 @@ export function spawnWorkerProcess(env: TestWorkflowEnvironment, settings: { tas
       ARENA_STORE: settings.store,
       ARENA_WORKER_ROLE: settings.role,
       ARENA_DEVICES: String(settings.devices),
+      ...settings.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
