@@ -59,7 +59,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
         const pending = (async () => {
           const upstream: Record<string, StageResult> = {};
           for (const need of stage.needs) upstream[need] = await results.get(need)!;
-          return runStage(stage, run, upstream, progress.stages[stage.name]!, input.noCache === true, publish);
+          return runStage(stage, run, upstream, progress, input.noCache === true, publish);
         })();
         pending.catch((err: unknown) => {
           if (firstFailure === undefined && !isCancellation(err)) {
@@ -113,17 +113,22 @@ async function runStage(
   stage: ResolvedStage,
   run: ResolvedRun,
   upstream: Record<string, StageResult>,
-  progress: StageProgress,
+  runProgress: RunProgress,
   noCache: boolean,
   publish: () => void,
 ): Promise<StageResult> {
+  const progress = runProgress.stages[stage.name]!;
+  const reportMetric = (name: string, value: number) => {
+    runProgress.metric = { name, value };
+    publish();
+  };
   progress.state = 'running';
   publish();
   try {
     const call: StageCall = (activity, stageId, params, stepUpstream) =>
       callWithRetry(stage, activity, { stageId, params, config: run.config, upstream: stepUpstream, cache: stage.cache && !noCache }, progress, publish);
     const result =
-      stage.activity === 'train' ? await runTrainStage(stage, run.config, upstream, call, progress) : await call(stage.activity, stage.name, stage.params, upstream);
+      stage.activity === 'train' ? await runTrainStage(stage, run.config, upstream, call, progress, reportMetric) : await call(stage.activity, stage.name, stage.params, upstream);
     progress.state = progress.executed === 0 ? 'cached' : 'done';
     publish();
     return result;

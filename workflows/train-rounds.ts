@@ -16,6 +16,7 @@ export async function runTrainStage(
   upstream: Record<string, StageResult>,
   call: StageCall,
   progress: StageProgress,
+  reportMetric: (name: string, value: number) => void,
 ): Promise<StageResult> {
   const shards = config.trainer.gpus;
   const rounds = Math.ceil(config.trainer.epochs / config.trainer.round_epochs);
@@ -40,6 +41,8 @@ export async function runTrainStage(
       shards === 1
         ? trained[0]!
         : await call('mergeShards', `${stage.name}/round-${round}/merge`, { round }, Object.fromEntries(trained.map((r, k) => [`shard-${k}`, r])));
+    const validAccuracy = (trained[0]!.summary['last_metrics'] as { valid_accuracy?: unknown } | null | undefined)?.valid_accuracy;
+    if (typeof validAccuracy === 'number') reportMetric(`shard 0 validation accuracy after round ${round + 1}`, validAccuracy);
     if (roundStart.summary['stopped_early'] === true) {
       progress.total -= (rounds - round - 1) * (shards + (shards > 1 ? 1 : 0));
       break;
