@@ -7,18 +7,17 @@
  * work on the machine skews absolute figures; compare the lines of one run.
  * Run: npx tsx bench/inference.ts [rows]
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { runConfigSchema } from '../lib/config/schema';
-import { writeLogisticModelDir } from '../lib/inference/logistic-onnx';
 import { predict } from '../lib/inference/predict';
 import { hashTextVector } from '../lib/text-hashing';
+import { runTrainer } from '../activities/train/trainer-process';
+import { SAMPLE_ROWS_SQL, trainSpec } from '../test/fixtures/sample-splits';
 
 const REPO = path.resolve(__dirname, '..');
-const SAMPLE_CSV = path.resolve(REPO, '..', 'shared', 'data', 'lmsys-sample', 'train_sample.csv');
 const TEXT_HASH_DIM = runConfigSchema.parse({ name: 'bench' }).model.text_hash_dim;
 
 /** Length features with every kind of swap rule, so the TTA path does real work. */
@@ -37,14 +36,8 @@ const FEATURES: Array<{ name: string; sql: string; swap: unknown }> = [
 async function buildTables(dir: string, rows: number): Promise<void> {
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
-  const joined = (column: string) => `array_to_string(list_transform(from_json(${column}, '["VARCHAR"]'), x -> coalesce(x, '')), '\n\n')`;
   const features = FEATURES.map((f) => `(${f.sql})::DOUBLE AS ${f.name}`).join(', ');
-  await c.run(`
-    CREATE TABLE base AS
-    SELECT id::VARCHAR AS id, ${joined('prompt')} AS prompt, ${joined('response_a')} AS response_a, ${joined('response_b')} AS response_b,
-      CASE WHEN winner_model_a = 1 THEN 'model_a' ELSE 'model_b' END AS winner, winner_tie = 1 AS tie,
-      row_number() OVER (ORDER BY id) AS k
-    FROM read_csv('${SAMPLE_CSV}', header = true)`);
+  await c.run(`CREATE TABLE base AS ${SAMPLE_ROWS_SQL}`);
   await c.run(`CREATE TABLE featured AS SELECT *, ${features} FROM base`);
   const split = (where: string) => `SELECT id, id AS pair_id, false AS swapped, 'lmsys' AS source, 'unknown' AS language, * EXCLUDE (id, tie, k) FROM featured WHERE NOT tie AND ${where}`;
   await c.run(`COPY (${split('k % 10 <> 0')}) TO '${path.join(dir, 'train.parquet')}' (FORMAT parquet)`);
@@ -58,52 +51,13 @@ async function buildTables(dir: string, rows: number): Promise<void> {
   db.closeSync();
 }
 
-/** Runs one trainer verb as the train stage would: its own process, stdin held open, events on stdout. */
-function runTrainer(verb: 'train' | 'export', spec: object, dir: string): Promise<void> {
-  const specFile = path.join(dir, `${verb}-spec.json`);
-  fs.writeFileSync(specFile, JSON.stringify(spec));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'trainers/cpu/main.ts', verb, '--spec', specFile], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.stdout.resume();
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`trainer ${verb} exited ${code}: ${stderr.slice(-2000)}`))));
-  });
-}
-
+/** A model from the CPU trainer, trained and exported through the trainer protocol as the train stage runs it. */
 async function trainerModel(dir: string): Promise<string> {
   const config = runConfigSchema.parse({ name: 'bench-inference', augment: { mode: 'none' }, trainer: { epochs: 1, early_stopping_patience: 0 } });
-  const trained = path.join(dir, 'trained');
-  await runTrainer(
-    'train',
-    {
-      config,
-      train_data: path.join(dir, 'train.parquet'),
-      valid_data: path.join(dir, 'valid.parquet'),
-      feature_columns: path.join(dir, 'feature_columns.json'),
-      shard: { index: 0, count: 1 },
-      round: { index: 0, epoch_start: 0, epoch_end: 1 },
-      init_from: null,
-      resume_from: null,
-      checkpoint_dir: path.join(dir, 'checkpoints'),
-      output_dir: trained,
-      device_index: null,
-    },
-    dir,
-  );
+  const protocol = { command: config.trainer.command, workDir: dir, cwd: REPO, signal: new AbortController().signal, onEvent: () => undefined };
+  const trained = await runTrainer({ ...protocol, verb: 'train', spec: trainSpec(dir, 'trained', config) });
   const modelDir = path.join(dir, 'model');
-  await runTrainer('export', { config, checkpoint: path.join(trained, 'checkpoint'), feature_columns: path.join(dir, 'feature_columns.json'), output_dir: modelDir }, dir);
-  return modelDir;
-}
-
-function stubModel(dir: string): string {
-  const modelDir = path.join(dir, 'stub-model');
-  writeLogisticModelDir(modelDir, {
-    hashDim: TEXT_HASH_DIM,
-    featureColumns: FEATURES.map((f) => f.name),
-    weights: { textWeights: new Float32Array(3 * TEXT_HASH_DIM).fill(0.01), featureWeights: new Float32Array(FEATURES.length).fill(0.001), bias: 0 },
-  });
+  await runTrainer({ ...protocol, verb: 'export', spec: { config, checkpoint: trained.checkpoint, feature_columns: path.join(dir, 'feature_columns.json'), output_dir: modelDir } });
   return modelDir;
 }
 
@@ -127,16 +81,9 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arena-bench-'));
   try {
     await buildTables(dir, rows);
-    let modelDir: string;
-    let modelNote: string;
-    try {
-      const start = performance.now();
-      modelDir = await trainerModel(dir);
-      modelNote = `cpu trainer export (default cpu_mlp dims, 1 epoch on the sample; trained in ${((performance.now() - start) / 1000).toFixed(0)} s)`;
-    } catch (err) {
-      modelDir = stubModel(dir);
-      modelNote = `STAND-IN logistic graph with the same input widths; the trainer failed: ${(err as Error).message.split('\n')[0]}`;
-    }
+    const start = performance.now();
+    const modelDir = await trainerModel(dir);
+    const modelNote = `cpu trainer export (default cpu_mlp dims, 1 epoch on the sample; trained in ${((performance.now() - start) / 1000).toFixed(0)} s)`;
     const table = path.join(dir, 'test.parquet');
     const featureColumnsFile = path.join(dir, 'feature_columns.json');
     console.log(`model: ${modelNote}`);

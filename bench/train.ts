@@ -10,8 +10,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { runConfigSchema } from '../lib/config/schema';
 import type { TrainerEvent } from '../trainers/cpu/events';
 import { trainCommand } from '../trainers/cpu/train';
+import { SAMPLE_ROWS_SQL, trainSpec } from '../test/fixtures/sample-splits';
 
-const SAMPLE_CSV = path.resolve(__dirname, '..', '..', 'shared', 'data', 'lmsys-sample', 'train_sample.csv');
 const FEATURE_COUNT = 40;
 
 async function buildSplits(dir: string, rows: number, validRows: number): Promise<string[]> {
@@ -22,14 +22,7 @@ async function buildSplits(dir: string, rows: number, validRows: number): Promis
     .map((f, i) => `(length(coalesce(${['prompt', 'response_a', 'response_b'][i % 3]}, '')) % ${i + 7} + hash(id || '${f}') % 13)::DOUBLE AS ${f}`)
     .join(', ');
   await c.run(`
-    CREATE TABLE base AS
-    SELECT CAST(id AS VARCHAR) AS id,
-           array_to_string(CAST(prompt AS JSON)::VARCHAR[], '\n\n') AS prompt,
-           array_to_string(CAST(response_a AS JSON)::VARCHAR[], '\n\n') AS response_a,
-           array_to_string(CAST(response_b AS JSON)::VARCHAR[], '\n\n') AS response_b,
-           CASE WHEN winner_model_a = 1 THEN 'model_a' ELSE 'model_b' END AS winner,
-           row_number() OVER (ORDER BY id) - 1 AS k
-    FROM read_csv('${SAMPLE_CSV}')`);
+    CREATE TABLE base AS ${SAMPLE_ROWS_SQL}`);
   await c.run(`
     CREATE TABLE rows AS
     SELECT b.id || '-' || r.i AS id, b.id || '-' || r.i AS pair_id, false AS swapped,
@@ -50,19 +43,7 @@ async function timedRun(dir: string, name: string, epochs: number, model: object
   const marks: { event: TrainerEvent; at: number }[] = [];
   const start = performance.now();
   await trainCommand(
-    {
-      config,
-      train_data: path.join(dir, 'train.parquet'),
-      valid_data: path.join(dir, 'valid.parquet'),
-      feature_columns: path.join(dir, 'feature_columns.json'),
-      shard: { index: 0, count: 1 },
-      round: { index: 0, epoch_start: 0, epoch_end: epochs },
-      init_from: null,
-      resume_from: null,
-      checkpoint_dir: path.join(dir, name, 'checkpoints'),
-      output_dir: path.join(dir, name),
-      device_index: null,
-    },
+    trainSpec(dir, name, config),
     (event) => marks.push({ event, at: performance.now() }),
   );
   const startedAt = marks.find((m) => m.event.event === 'start')!.at;

@@ -28,8 +28,8 @@ import {
 } from '../trainers/cpu/model';
 import { Mulberry32 } from '../trainers/cpu/rng';
 import { trainCommand } from '../trainers/cpu/train';
+import { SAMPLE_ROWS_SQL, trainSpec } from './fixtures/sample-splits';
 
-const SAMPLE_CSV = path.resolve(__dirname, '..', '..', 'shared', 'data', 'lmsys-sample', 'train_sample.csv');
 const FEATURES = ['len_a', 'len_b', 'words_prompt'];
 
 describe('cpu_mlp gradients', () => {
@@ -124,14 +124,7 @@ describe('cpu trainer end to end in process', () => {
     const c = await db.connect();
     await c.run(`
       CREATE TABLE rows AS
-      WITH raw AS (
-        SELECT CAST(id AS VARCHAR) AS id,
-               array_to_string(CAST(prompt AS JSON)::VARCHAR[], '\n\n') AS prompt,
-               array_to_string(CAST(response_a AS JSON)::VARCHAR[], '\n\n') AS response_a,
-               array_to_string(CAST(response_b AS JSON)::VARCHAR[], '\n\n') AS response_b,
-               CASE WHEN winner_model_a = 1 THEN 'model_a' ELSE 'model_b' END AS winner
-        FROM read_csv('${SAMPLE_CSV}') WHERE winner_tie = 0
-      )
+      WITH raw AS (SELECT * FROM (${SAMPLE_ROWS_SQL}) WHERE NOT tie)
       SELECT id, id AS pair_id, false AS swapped, prompt, response_a, response_b, winner,
              length(response_a)::DOUBLE AS len_a, length(response_b)::DOUBLE AS len_b,
              len(string_split(prompt, ' '))::DOUBLE AS words_prompt
@@ -161,19 +154,7 @@ describe('cpu trainer end to end in process', () => {
       trainer: { epochs: 2, batch_size: 16, checkpoint_every_steps: 100, early_stopping_patience: 0 },
     });
     await trainCommand(
-      {
-        config,
-        train_data: path.join(dir, 'train.parquet'),
-        valid_data: path.join(dir, 'valid.parquet'),
-        feature_columns: path.join(dir, 'feature_columns.json'),
-        shard: { index: 0, count: 1 },
-        round: { index: 0, epoch_start: 0, epoch_end: 2 },
-        init_from: null,
-        resume_from: null,
-        checkpoint_dir: path.join(dir, name, 'checkpoints'),
-        output_dir: path.join(dir, name),
-        device_index: null,
-      },
+      trainSpec(dir, name, config),
       (event) => events.push(event),
     );
     const done = events.at(-1)!;
@@ -191,7 +172,7 @@ describe('cpu trainer end to end in process', () => {
   });
 
   it('the exported ONNX graph computes the trainer forward pass on real rows within 1e-5', async () => {
-    const c = readCheckpoint(path.join(dir, 'a', 'checkpoint'));
+    const c = readCheckpoint(path.join(dir, 'a', 'out', 'checkpoint'));
     const file = path.join(dir, 'model.onnx');
     fs.writeFileSync(file, buildOnnxModel(c));
     const session = await InferenceSession.create(file);

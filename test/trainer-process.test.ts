@@ -8,9 +8,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { runConfigSchema } from '../lib/config/schema';
 import { readCheckpoint } from '../trainers/cpu/checkpoint';
 import { paramSpecs } from '../trainers/cpu/model';
+import { SAMPLE_ROWS_SQL, trainSpec as protocolTrainSpec } from './fixtures/sample-splits';
 
 const REPO = path.resolve(__dirname, '..');
-const SAMPLE_CSV = path.resolve(__dirname, '..', '..', 'shared', 'data', 'lmsys-sample', 'train_sample.csv');
 const FEATURES = ['len_a', 'len_b', 'len_diff', 'signal'];
 
 interface TrainerRun {
@@ -59,14 +59,7 @@ async function buildSplits(dir: string): Promise<void> {
   const c = await db.connect();
   await c.run(`
     CREATE TABLE rows AS
-    WITH raw AS (
-      SELECT CAST(id AS VARCHAR) AS id,
-             array_to_string(CAST(prompt AS JSON)::VARCHAR[], '\n\n') AS prompt,
-             array_to_string(CAST(response_a AS JSON)::VARCHAR[], '\n\n') AS response_a,
-             array_to_string(CAST(response_b AS JSON)::VARCHAR[], '\n\n') AS response_b,
-             CASE WHEN winner_model_a = 1 THEN 'model_a' ELSE 'model_b' END AS winner
-      FROM read_csv('${SAMPLE_CSV}') WHERE winner_tie = 0
-    )
+    WITH raw AS (SELECT * FROM (${SAMPLE_ROWS_SQL}) WHERE NOT tie)
     SELECT id, id AS pair_id, false AS swapped, prompt, response_a, response_b, winner,
            length(response_a)::DOUBLE AS len_a, length(response_b)::DOUBLE AS len_b,
            (length(response_a) - length(response_b))::DOUBLE AS len_diff,
@@ -94,20 +87,7 @@ function config(trainer: object = {}, model: object = {}) {
 
 describe('cpu trainer process', () => {
   let dir: string;
-  const trainSpec = (name: string, overrides: object = {}) => ({
-    config: config(),
-    train_data: path.join(dir, 'train.parquet'),
-    valid_data: path.join(dir, 'valid.parquet'),
-    feature_columns: path.join(dir, 'feature_columns.json'),
-    shard: { index: 0, count: 1 },
-    round: { index: 0, epoch_start: 0, epoch_end: 2 },
-    init_from: null,
-    resume_from: null,
-    checkpoint_dir: path.join(dir, name, 'checkpoints'),
-    output_dir: path.join(dir, name, 'out'),
-    device_index: null,
-    ...overrides,
-  });
+  const trainSpec = (name: string, overrides: object = {}) => protocolTrainSpec(dir, name, config(), overrides);
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arena-'));
