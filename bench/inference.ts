@@ -14,7 +14,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { runConfigSchema } from '../lib/config/schema';
 import { predict } from '../lib/inference/predict';
 import { hashTextVector } from '../lib/text-hashing';
-import { runTrainer } from '../activities/train/trainer-process';
+import { runTrainer } from '../lib/trainer-process';
 import { SAMPLE_ROWS_SQL, trainSpec } from '../test/fixtures/sample-splits';
 
 const REPO = path.resolve(__dirname, '..');

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { augment, type FeatureColumn } from '../activities/augment/augment';
+import { augment } from '../activities/augment/augment';
+import type { FeatureColumn } from '../lib/feature-columns';
 import { split, type SplitOptions } from '../activities/split/split';
 import { UserInputError } from '../lib/errors';
 

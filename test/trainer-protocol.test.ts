@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { parseTrainerEvent, runTrainer, TrainerFailed, type TrainerEvent } from '../activities/train/trainer-process';
+import { parseTrainerEvent, runTrainer, TrainerFailed, type TrainerEvent } from '../lib/trainer-process';
 import { SystemError, UserInputError } from '../lib/errors';
 import { removeDir, tempDir, waitFor } from './helpers/temporal';
 

@@ -1,9 +1,7 @@
 import path from 'node:path';
 import { UserInputError } from '../../lib/errors';
 import { code, ident, joinSql, loadSql, queryRows, setVariables, type SqlFragment, withDuckDB, writeAtomically } from '../../lib/duckdb';
-import { type FeatureColumn, readFeatureColumns } from './feature-columns';
-
-export type { FeatureColumn, SwapRule } from './feature-columns';
+import { type FeatureColumn, readFeatureColumns, swappedFeatureSql } from '../../lib/feature-columns';
 
 export type AugmentMode = 'none' | 'append' | 'alternate' | 'per_gpu';
 
@@ -35,12 +33,7 @@ function swapReplacements(columns: Map<string, string>, features: FeatureColumn[
   ];
   if (columns.has('model_a') && columns.has('model_b')) parts.push(...swapPair('model_a', 'model_b'));
   for (const feature of features) {
-    const column = ident(feature.name).text;
-    const swap = feature.swap;
-    if (typeof swap === 'object') parts.push(code(`${ident(swap.with).text} AS ${column}`));
-    else if (swap === 'negate') parts.push(code(`-${column} AS ${column}`));
-    // IEEE division: 1/0 is +inf and 1/inf is 0, so a double swap gives the row back.
-    else if (swap === 'reciprocal') parts.push(code(`1.0::DOUBLE / ${column} AS ${column}`));
+    if (feature.swap !== 'keep') parts.push(code(`${swappedFeatureSql(feature)} AS ${ident(feature.name).text}`));
   }
   return joinSql(parts);
 }

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserInputError } from '../../lib/errors';
-import { readModelManifest } from '../../lib/inference/model-manifest';
-import { predict } from '../../lib/inference/predict';
+import { predictWithEngine, TRAINER_PREDICT_DIR, type EngineOptions } from '../../lib/inference/engine';
+import { readModelHeader } from '../../lib/inference/model-manifest';
 import { combineSwapTta } from '../../lib/inference/tta';
 import { writeFileAtomic } from '../../lib/inference/write-file-atomic';
 import { longerResponseBaseline } from './metrics';
@@ -10,7 +10,8 @@ import { metricSet, type MetricSet } from './metric-set';
 import { renderReport } from './report';
 import { readValidRows } from './valid-rows';
 
-export interface EvaluateOptions {
+export interface EvaluateOptions extends EngineOptions {
+  /** The exported model folder: model.json (kind, history) and, for the onnx engine, the model itself. */
   modelDir: string;
   /** The split stage's valid.parquet. */
   validTable: string;
@@ -18,6 +19,7 @@ export interface EvaluateOptions {
   featureColumnsFile: string;
   batchSize: number;
   tta: boolean;
+  /** metrics.json and report.html; the trainer engine's specs, logs and predictions go to its trainer-predict/ folder. */
   outDir: string;
   /** The rows were generated, not real: the report says so loudly. */
   synthetic: boolean;
@@ -43,8 +45,11 @@ export const METRICS_FILE = 'metrics.json';
 export const REPORT_FILE = 'report.html';
 
 export async function evaluate(opts: EvaluateOptions): Promise<Metrics> {
-  const manifest = readModelManifest(opts.modelDir);
-  const predictions = await predict({
+  const manifest = readModelHeader(opts.modelDir);
+  const predictions = await predictWithEngine({
+    ...(opts.engine ? { engine: opts.engine } : {}),
+    ...(opts.trainer ? { trainer: opts.trainer } : {}),
+    workDir: path.join(opts.outDir, TRAINER_PREDICT_DIR),
     modelDir: opts.modelDir,
     table: opts.validTable,
     batchSize: opts.batchSize,

@@ -1,16 +1,16 @@
-import path from 'node:path';
-import { fromSyntheticData } from '../synthetic';
 import type { Json, StageDefinition } from '../../lib/stage';
+import { predictionOptions, PREDICTION_CODE } from '../prediction-options';
+import { fromSyntheticData } from '../synthetic';
 import { evaluate } from './evaluate';
 
-/** Validation metrics of the exported ONNX model, with and without swap-TTA, and report.html. */
+/** Validation metrics of the exported model, with and without swap-TTA, and report.html. */
 export const evaluateStage: StageDefinition = {
   activity: 'evaluate',
   configSections: ['evaluate'],
-  codePaths: ['activities/evaluate', 'lib/inference', 'lib/text-hashing.ts'],
+  codePaths: ['activities/evaluate', 'activities/prediction-options.ts', ...PREDICTION_CODE],
   async run(ctx) {
     const metrics = await evaluate({
-      modelDir: path.dirname(ctx.input('model.onnx')),
+      ...predictionOptions(ctx, ctx.config.evaluate.engine),
       validTable: ctx.input('valid.parquet'),
       featureColumnsFile: ctx.input('feature_columns.json'),
       batchSize: ctx.config.evaluate.batch_size,
@@ -18,6 +18,18 @@ export const evaluateStage: StageDefinition = {
       outDir: ctx.outDir,
       synthetic: fromSyntheticData(ctx),
     });
-    return metrics as unknown as { [key: string]: Json };
+    // The headline numbers travel in the workflow; the tables stay in metrics.json.
+    const summary: { [key: string]: Json } = {
+      rows: metrics.rows,
+      synthetic: metrics.synthetic,
+      model_kind: metrics.model_kind,
+      accuracy: metrics.accuracy,
+      log_loss: metrics.log_loss,
+      roc_auc: metrics.roc_auc,
+      ece: metrics.ece,
+      tta: metrics.tta && { accuracy: metrics.tta.accuracy, log_loss: metrics.tta.log_loss },
+      baseline_longer: { accuracy: metrics.baseline_longer.accuracy },
+    };
+    return summary;
   },
 };

@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { predict } from '../../lib/inference/predict';
+import { predictWithEngine, TRAINER_PREDICT_DIR, type EngineOptions } from '../../lib/inference/engine';
 import { combineSwapTta, predictedWinner } from '../../lib/inference/tta';
 import { writeFileAtomic } from '../../lib/inference/write-file-atomic';
 import { submissionCsv } from './submission-csv';
 import { readTestIds } from './test-ids';
 import { validateSubmission } from './validate-submission';
 
-export interface SubmitOptions {
+export interface SubmitOptions extends EngineOptions {
+  /** The exported model folder (model.json, and model.onnx for the onnx engine). */
   modelDir: string;
   /** test_features.parquet: the test rows with the model's feature columns. */
   testTable: string;
@@ -15,6 +16,7 @@ export interface SubmitOptions {
   featureColumnsFile: string;
   batchSize: number;
   tta: boolean;
+  /** submission.csv; the trainer engine's specs, logs and predictions go to its trainer-predict/ folder. */
   outDir: string;
   /** The ids the submission must cover; by default those of `testTable`. */
   expectedIds?: readonly string[];
@@ -32,7 +34,10 @@ export const SUBMISSION_FILE = 'submission.csv';
 
 export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   const testIds = opts.expectedIds ?? (await readTestIds(opts.testTable));
-  const predictions = await predict({
+  const predictions = await predictWithEngine({
+    ...(opts.engine ? { engine: opts.engine } : {}),
+    ...(opts.trainer ? { trainer: opts.trainer } : {}),
+    workDir: path.join(opts.outDir, TRAINER_PREDICT_DIR),
     modelDir: opts.modelDir,
     table: opts.testTable,
     batchSize: opts.batchSize,

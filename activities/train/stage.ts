@@ -1,13 +1,13 @@
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserInputError } from '../../lib/errors';
 import type { Json, StageContext, StageDefinition, StageResult } from '../../lib/stage';
 import { isResumePoint, type ResumePoint } from './checkpoints';
 import type { DevicePool } from './device-pool';
-import { runTrainer, type TrainerEvent } from './trainer-process';
+import { runTrainer, type TrainerEvent } from '../../lib/trainer-process';
 
 const TRAIN_CONFIG = ['seed', 'augment', 'model', 'trainer'] as const;
-const TRAIN_CODE = ['activities/train', 'trainers', 'lib/text-hashing.ts'];
+const TRAIN_CODE = ['activities/train', 'trainers', 'lib/text-hashing.ts', 'lib/trainer-process.ts'];
 
 function checkpointOf(result: StageResult | undefined, what: string): string {
   if (!result) throw new UserInputError(`${what}: no upstream checkpoint`);
@@ -118,19 +118,23 @@ export const mergeShardsStage: StageDefinition = {
   },
 };
 
-/** Exports the final checkpoint as the ONNX model that evaluation and submission run. */
+/**
+ * Exports the final checkpoint as the ONNX model that evaluation and submission run, and keeps the
+ * checkpoint beside it (adapters and head only, small) for the trainer's own predict.
+ */
 export const exportModelStage: StageDefinition = {
   activity: 'exportModel',
   configSections: [...TRAIN_CONFIG],
   codePaths: TRAIN_CODE,
   async run(ctx) {
     const summary: { [key: string]: Json } = {};
+    const checkpoint = checkpointOf(ctx.upstream['model'], 'export');
     await runTrainer({
       command: ctx.config.trainer.command,
       verb: 'export',
       spec: {
         config: ctx.config,
-        checkpoint: checkpointOf(ctx.upstream['model'], 'export'),
+        checkpoint,
         feature_columns: ctx.input('feature_columns.json'),
         output_dir: ctx.outDir,
       },
@@ -139,6 +143,7 @@ export const exportModelStage: StageDefinition = {
       signal: ctx.signal,
       onEvent: trainerEvents(ctx, summary).onEvent,
     });
+    cpSync(checkpoint, path.join(ctx.outDir, 'checkpoint'), { recursive: true });
     return summary;
   },
 };

@@ -1,38 +1,5 @@
-import * as fs from 'node:fs';
-import { z } from 'zod';
 import { UserInputError } from '../errors';
-
-/** How a feature changes when responses A and B trade places (`feature_columns.json`). */
-const swapRuleSchema = z.union([
-  z.strictObject({ with: z.string().min(1) }),
-  z.enum(['negate', 'reciprocal', 'keep']),
-]);
-
-const featureColumnsSchema = z.looseObject({
-  columns: z.array(z.looseObject({ name: z.string().min(1), swap: swapRuleSchema })),
-});
-
-export type SwapRule = z.infer<typeof swapRuleSchema>;
-
-export function readSwapRules(file: string): Map<string, SwapRule> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new UserInputError(`${file}: cannot read feature columns (${(err as Error).message})`);
-  }
-  const parsed = featureColumnsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new UserInputError(`${file}: key ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  const rules = new Map<string, SwapRule>();
-  for (const column of parsed.data.columns) {
-    if (rules.has(column.name)) throw new UserInputError(`${file}: column "${column.name}" is listed twice`);
-    rules.set(column.name, column.swap);
-  }
-  return rules;
-}
+import type { SwapRule } from '../feature-columns';
 
 /**
  * Writes the A/B-swapped version of one row of features (in model input order) into `out`, exactly

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { SystemError, UserInputError } from '../../lib/errors';
+import { SystemError, UserInputError } from './errors';
 
 /** One line of a trainer's stdout, per docs/trainer-protocol.md. */
 export type TrainerEvent =
@@ -10,7 +10,7 @@ export type TrainerEvent =
   | { event: 'progress'; step: number; epoch: number; loss: number; rows_per_s?: number; lr?: number }
   | { event: 'checkpoint'; step: number; path: string }
   | { event: 'metrics'; step: number; epoch: number; train_loss?: number; valid_loss?: number; valid_accuracy?: number }
-  | { event: 'done'; checkpoint?: string; model?: string; step?: number; stopped_early?: boolean }
+  | { event: 'done'; checkpoint?: string; model?: string; predictions?: string; step?: number; stopped_early?: boolean }
   | { event: 'error'; kind: 'user' | 'oom' | 'preempted' | 'internal'; message: string };
 
 const EVENT_NAMES = new Set(['start', 'progress', 'checkpoint', 'metrics', 'done', 'error']);
@@ -21,7 +21,7 @@ export class TrainerFailed extends Error {
 
 export interface TrainerRun {
   command: string[];
-  verb: 'train' | 'merge' | 'export';
+  verb: 'train' | 'merge' | 'export' | 'predict';
   spec: Record<string, unknown>;
   /** Where the spec and the trainer's log (stderr and malformed lines) are written. */
   workDir: string;

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { UserInputError } from '../../lib/errors';
+import { ident } from './duckdb';
+import { UserInputError } from './errors';
 
 /** `feature_columns.json`: the model's feature inputs in order, each with how an A/B swap changes it. */
 
@@ -44,4 +45,22 @@ export function readFeatureColumns(file: string): FeatureColumn[] {
     }
   });
   return columns;
+}
+
+/** The rules by column name, for code that swaps feature vectors in memory. */
+export function readSwapRules(file: string): Map<string, SwapRule> {
+  return new Map(readFeatureColumns(file).map((column) => [column.name, column.swap]));
+}
+
+/**
+ * The SQL expression of a feature in the A/B-swapped copy of its row. A reciprocal uses IEEE
+ * division: 1/0 is +inf and 1/inf is 0, so swapping twice gives the row back.
+ */
+export function swappedFeatureSql(column: FeatureColumn): string {
+  const name = ident(column.name).text;
+  const swap = column.swap;
+  if (typeof swap === 'object') return ident(swap.with).text;
+  if (swap === 'negate') return `-${name}`;
+  if (swap === 'reciprocal') return `1.0::DOUBLE / ${name}`;
+  return name;
 }

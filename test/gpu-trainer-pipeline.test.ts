@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { PipelineResult } from '../lib/run-types';
+import { REPO_ROOT } from '../worker';
+import { saveHistoryIfAsked } from './helpers/histories';
+import { removeDir, sampleData, startRun, startTemporal, startWorkers, tempDir, type RunningWorkers } from './helpers/temporal';
+
+describe('train-pipeline with the Python Gemma-2 trainer, through Temporal', () => {
+  let env: TestWorkflowEnvironment;
+  let workers: RunningWorkers;
+  const store = tempDir('gemma-store');
+  const models = tempDir('gemma-model');
+  const taskQueue = 'gemma2-tiny';
+
+  before(async () => {
+    const python = execFileSync('bash', ['scripts/setup-trainer-env.sh'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    execFileSync(python, ['trainers/gpu/tests/tiny_gemma2.py', path.join(models, 'gemma2-tiny')], { cwd: REPO_ROOT, env: { ...process.env, PYTHONPATH: 'trainers/gpu' } });
+    env = await startTemporal();
+    workers = await startWorkers(env, { taskQueue, storeDir: store, devices: 2 });
+  });
+
+  after(async () => {
+    await workers?.stop();
+    await env?.teardown();
+    removeDir(store);
+    removeDir(models);
+  });
+
+  it('trains two shards per round on a tiny random Gemma-2, merges them, exports ONNX, evaluates and submits', async () => {
+    const handle = await startRun(env, taskQueue, 'gemma2-tiny', {
+      config: 'gemma2_tiny_cpu',
+      overrides: { ...sampleData(), model: { basemodel_path: path.join(models, 'gemma2-tiny') }, trainer: { epochs: 2, round_epochs: 1, gpus: 2 } },
+    });
+    const result = (await handle.result()) as PipelineResult;
+    await saveHistoryIfAsked(handle, 'gemma2-tiny');
+
+    const train = result.progress.stages['train']!;
+    assert.equal(train.executed, 2 * 2 + 2 + 1, 'two rounds of two shards, two merges, one export');
+    const exported = JSON.parse(readFileSync(path.join(result.stages['train']!.dir, 'model.json'), 'utf8'));
+    assert.equal(exported.kind, 'gemma2_qlora');
+    const metrics = JSON.parse(readFileSync(path.join(result.stages['evaluate']!.dir, 'metrics.json'), 'utf8'));
+    assert.equal(metrics.model_kind, 'gemma2_qlora');
+    assert.ok(metrics.rows > 0 && Number.isFinite(metrics.log_loss));
+    const submission = readFileSync(path.join(result.stages['submit']!.dir, 'submission.csv'), 'utf8').trim().split('\n');
+    assert.equal(submission[0], 'id,winner');
+    assert.equal(submission.length, 1 + 3);
+  });
+});
