@@ -7,3 +7,5 @@ bash scripts/setup.sh
 npx tsx bench/features.ts
 npx tsx bench/train.ts
 npx tsx bench/inference.ts
+# The Gemma-2 path on a tiny random model (builds the trainer environment once): tokenizing and scoring.
+npx tsx bench/gemma2-inference.ts

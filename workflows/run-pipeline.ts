@@ -155,6 +155,8 @@ async function callWithRetry(
     heartbeatTimeout: stage.heartbeatTimeout as Duration,
     retry: { maximumAttempts: 1 },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    // The UI's timeline names each activity by its stage id, e.g. train/round-1/shard-0.
+    summary: request.stageId,
   });
   const budget = new RetryBudget(stage.retry);
   let resumeFrom: unknown;
