@@ -18,7 +18,7 @@ import {
 import { escapeHtml } from '../activities/evaluate/html-escape';
 import { trainingCurves } from '../activities/evaluate/training-history';
 import { buildFeatureSwap } from '../lib/inference/feature-swap';
-import { writeLogisticModelDir, type LogisticWeights } from '../lib/inference/logistic-onnx';
+import { writeLogisticModelDir, type LogisticWeights } from './fixtures/logistic-onnx';
 import { predict } from '../lib/inference/predict';
 import { combineSwapTta } from '../lib/inference/tta';
 import { runConfigSchema } from '../lib/config/schema';

@@ -7,7 +7,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { submissionCsv } from '../activities/submit/submission-csv';
 import { submit } from '../activities/submit/submit';
 import { validateSubmission } from '../activities/submit/validate-submission';
-import { writeLogisticModelDir } from '../lib/inference/logistic-onnx';
+import { writeLogisticModelDir } from './fixtures/logistic-onnx';
 import { predict } from '../lib/inference/predict';
 import { combineSwapTta, predictedWinner } from '../lib/inference/tta';
 

@@ -34,3 +34,9 @@ export function buildFeatureSwap(featureNames: readonly string[], rules: Map<str
     }
   };
 }
+
+/** Swaps the first `rows` rows of a batch's features (row-major, `width` a row) into `out`; returns that part of `out`. */
+export function swapFeatureRows(swap: FeatureSwap, features: Float32Array, out: Float32Array, rows: number, width: number): Float32Array {
+  for (let r = 0; r < rows; r++) swap(features.subarray(r * width, (r + 1) * width), out.subarray(r * width, (r + 1) * width));
+  return out.subarray(0, rows * width);
+}

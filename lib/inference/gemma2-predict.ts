@@ -2,7 +2,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import { UserInputError } from '../errors';
 import { readSwapRules } from '../feature-columns';
-import { buildFeatureSwap, type FeatureSwap } from './feature-swap';
+import { buildFeatureSwap, swapFeatureRows, type FeatureSwap } from './feature-swap';
 import { createTextEncoder, padBatch, type TextEncoder } from './gemma2-inputs';
 import { readGemma2Model } from './gemma2-manifest';
 import { loadTokenizer } from './gemma2-tokenizer';
@@ -41,10 +41,7 @@ export async function predictGemma2(opts: PredictOptions): Promise<Predictions> 
       if (swapFeatures !== undefined) {
         opts.signal?.throwIfAborted();
         const swappedRows = batch.prompts.map((prompt, r) => encoder.encode(prompt, batch.responsesB[r]!, batch.responsesA[r]!));
-        for (let r = 0; r < batch.size; r++) {
-          swapFeatures(batch.features.subarray(r * width, (r + 1) * width), swappedFeatures.subarray(r * width, (r + 1) * width));
-        }
-        const swapped = await runBatch(session, encoder, swappedRows, swappedFeatures.subarray(0, batch.size * width));
+        const swapped = await runBatch(session, encoder, swappedRows, swapFeatureRows(swapFeatures, batch.features, swappedFeatures, batch.size, width));
         appendProbabilities(pASwapped, swapped, batch.ids, model.modelFile);
       }
       for (const id of batch.ids) ids.push(id);

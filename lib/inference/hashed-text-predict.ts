@@ -5,7 +5,7 @@ import { Tensor } from 'onnxruntime-node';
 import { UserInputError } from '../errors';
 import { hashTextVector, swapTextVector, TEXT_HASHING } from '../text-hashing';
 import { readSwapRules } from '../feature-columns';
-import { buildFeatureSwap, type FeatureSwap } from './feature-swap';
+import { buildFeatureSwap, swapFeatureRows, type FeatureSwap } from './feature-swap';
 import { MANIFEST_FILE, MODEL_FILE, readModelManifest } from './model-manifest';
 import { appendProbabilities, openSession } from './onnx-session';
 import type { PredictOptions, Predictions } from './predict';
@@ -45,11 +45,8 @@ export async function predictHashedText(opts: PredictOptions): Promise<Predictio
       appendProbabilities(pA, await runBatch(session, text, textWidth, batch.features, batch.size), batch.ids, modelFile);
       if (swapFeatures !== undefined) {
         for (let r = 0; r < batch.size; r++) swapTextVector(text, hashDim, r * textWidth);
-        const width = featureNames.length;
-        for (let r = 0; r < batch.size; r++) {
-          swapFeatures(batch.features.subarray(r * width, (r + 1) * width), swappedFeatures.subarray(r * width, (r + 1) * width));
-        }
-        const swapped = await runBatch(session, text, textWidth, swappedFeatures.subarray(0, batch.size * width), batch.size);
+        const features = swapFeatureRows(swapFeatures, batch.features, swappedFeatures, batch.size, featureNames.length);
+        const swapped = await runBatch(session, text, textWidth, features, batch.size);
         appendProbabilities(pASwapped, swapped, batch.ids, modelFile);
       }
       for (const id of batch.ids) ids.push(id);

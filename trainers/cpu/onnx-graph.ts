@@ -7,12 +7,12 @@ export const ONNX_INPUT_TEXT = 'text';
 export const ONNX_INPUT_FEATURES = 'features';
 export const ONNX_OUTPUT = 'p_a';
 
-function tensor(name: string, dims: number[], data: ArrayLike<number>): onnx.ITensorProto {
+export function onnxFloatTensor(name: string, dims: number[], data: ArrayLike<number>): onnx.ITensorProto {
   const values = Float32Array.from(data);
   return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(values.buffer) };
 }
 
-function floatInput(name: string, width: number): onnx.IValueInfoProto {
+export function onnxFloatInput(name: string, width: number): onnx.IValueInfoProto {
   return {
     name,
     type: {
@@ -48,11 +48,11 @@ function l2Normalise(z: string, out: string): onnx.INodeProto[] {
 export function buildOnnxModel(c: Checkpoint): Uint8Array {
   const d = c.dims;
   const p = c.params;
-  const init = (name: string, dims: number[]) => tensor(name, dims, p[name]!);
+  const init = (name: string, dims: number[]) => onnxFloatTensor(name, dims, p[name]!);
   const graph: onnx.IGraphProto = {
     name: 'arena_cpu_mlp',
-    input: [floatInput(ONNX_INPUT_TEXT, 3 * d.textHashDim), floatInput(ONNX_INPUT_FEATURES, d.featureCount)],
-    output: [floatInput(ONNX_OUTPUT, 1)],
+    input: [onnxFloatInput(ONNX_INPUT_TEXT, 3 * d.textHashDim), onnxFloatInput(ONNX_INPUT_FEATURES, d.featureCount)],
+    output: [onnxFloatInput(ONNX_OUTPUT, 1)],
     initializer: [
       init('text.weight', [3 * d.textHashDim, d.textDim]),
       init('text.bias', [d.textDim]),
@@ -62,9 +62,9 @@ export function buildOnnxModel(c: Checkpoint): Uint8Array {
       init('head.fc1.bias', [d.hiddenDim]),
       init('head.fc2.weight', [d.hiddenDim, 1]),
       init('head.fc2.bias', [1]),
-      tensor('features.mean', [d.featureCount], c.scaling.mean),
-      tensor('features.std', [d.featureCount], c.scaling.std),
-      tensor('norm_epsilon', [1], [NORM_EPSILON]),
+      onnxFloatTensor('features.mean', [d.featureCount], c.scaling.mean),
+      onnxFloatTensor('features.std', [d.featureCount], c.scaling.std),
+      onnxFloatTensor('norm_epsilon', [1], [NORM_EPSILON]),
     ],
     node: [
       node('Gemm', [ONNX_INPUT_TEXT, 'text.weight', 'text.bias'], 'text_pre'),
