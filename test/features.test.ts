@@ -300,6 +300,36 @@ describe('features', () => {
     assert.throws(() => parseFeatureDefinitions('  x AS y, -- feature: odd', 'text'), /unknown feature flag 'odd'/);
   });
 
+  test('a table of many chunks, measured on several worker threads, keeps every row with its own features', async () => {
+    // 5 copies of the sample: 5,000 rows are 3 data chunks, spread over the workers.
+    const copies = 5;
+    const input = paths('copies.parquet');
+    await connection.run(
+      `COPY (SELECT s.* REPLACE (s.id || '#' || r.i AS id) FROM range(${copies}) r(i), read_parquet('${paths('ingested.parquet')}') s
+             ORDER BY r.i, s.id) TO '${input}' (FORMAT parquet)`,
+    );
+    await buildFeatures({
+      inputs: [{ table: input, output: paths('copies_features.parquet') }],
+      similarity: true,
+      sentiment: false,
+      featureColumnsFile: paths('copies_columns.json'),
+      threads: 3,
+    });
+    const copied = await readFeatures(connection, paths('copies_features.parquet'));
+    const byId = new Map(trainFeatures.map((r) => [String(r.id), r]));
+    const ids = [...byId.keys()].sort();
+    assert.deepEqual(copied.map((r) => r.id), Array.from({ length: copies }, (_, i) => ids.map((id) => `${id}#${i}`)).flat());
+    for (const row of copied) {
+      const original = byId.get(String(row.id).replace(/#\d+$/, ''))!;
+      for (const field of FIELDS) {
+        for (const feature of [...TEXT_FEATURES, ...(field === 'prompt' ? [] : ['similarity'])]) {
+          const column = `${field}_${feature}`;
+          assert.strictEqual(row[column], original[column], `row ${row.id}, ${column}`);
+        }
+      }
+    }
+  });
+
   test('a table without a text column is rejected by file and column, leaving no output', async () => {
     const bad = paths('bad.parquet');
     await connection.run(`COPY (SELECT 'r1' AS id, 'p' AS prompt, 'a' AS response_a) TO '${bad}' (FORMAT parquet)`);

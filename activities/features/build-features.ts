@@ -10,7 +10,7 @@ import {
   parseFeatureDefinitions,
 } from './feature-definitions';
 import { loadSentimentLexicon } from './sentiment-lexicon';
-import { registerTextCounts } from './text-counts';
+import { measureTexts, TextMeasurePool } from './measure-texts';
 
 export interface BuildFeaturesOptions {
   /** Each input parquet (ingested.parquet or test.parquet) and where its features table goes. */
@@ -18,6 +18,8 @@ export interface BuildFeaturesOptions {
   similarity: boolean;
   sentiment: boolean;
   featureColumnsFile: string;
+  /** Worker threads that measure the texts; default: one per core. */
+  threads?: number;
   /** Receives one line per step with its duration, for stage logs and the benchmark. */
   log?: (message: string) => void;
 }
@@ -55,14 +57,14 @@ const quoteLiteral = (value: string) => `'${value.replace(/'/g, "''")}'`;
 export async function buildFeatures(options: BuildFeaturesOptions): Promise<{ rows: number[]; featureColumns: string[] }> {
   const queries = featureQueries(options);
   const columns = featureColumns(enabledFeatureDefinitions(options));
+  const pool = new TextMeasurePool(options.threads);
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
-    await registerTextCounts(connection);
     if (options.sentiment) await loadSentimentLexicon(connection);
     const rows: number[] = [];
     for (const input of options.inputs) {
-      rows.push(await writeFeatureTable(connection, input, queries, columns, options.log ?? (() => {})));
+      rows.push(await writeFeatureTable(connection, pool, input, queries, columns, options));
     }
     writeFileAtomic(
       options.featureColumnsFile,
@@ -72,22 +74,26 @@ export async function buildFeatures(options: BuildFeaturesOptions): Promise<{ ro
   } finally {
     connection.closeSync();
     instance.closeSync();
+    await pool.close();
   }
 }
 
 async function writeFeatureTable(
   connection: DuckDBConnection,
+  pool: TextMeasurePool,
   { table, output }: { table: string; output: string },
   queries: FeatureQuery[],
   columns: FeatureColumn[],
-  log: (message: string) => void,
+  options: Pick<BuildFeaturesOptions, 'similarity' | 'log'>,
 ): Promise<number> {
+  const log = options.log ?? (() => {});
   const timed = async (step: string, work: () => Promise<unknown>) => {
     const start = performance.now();
     await work();
     log(`features ${path.basename(table)}: ${step} ${Math.round(performance.now() - start)} ms`);
   };
   await timed('read', () => loadSource(connection, table, columns));
+  await timed('measure texts', () => measureTexts(connection, 'source', 'file_row_number', pool, { similarity: options.similarity }));
   await connection.run(
     `CREATE OR REPLACE TEMP VIEW texts AS ${TEXT_FIELDS.map(
       (field) => `SELECT file_row_number AS row_idx, '${field}' AS field, ${field} AS text FROM source`,

@@ -1,10 +1,7 @@
 -- The reference project's 19 features of one text (prompt, response_a or response_b), over the
--- Python-`re` counts of text-counts.ts. NULL texts count as empty. Ratios to the length are 0 for
--- an empty text instead of the reference's NaN.
+-- Python-`re` counts of text-counts.ts (the `text_measures` view of measure-texts.ts). NULL texts
+-- count as empty. Ratios to the length are 0 for an empty text instead of the reference's NaN.
 -- One feature per line, tagged `-- feature`; `-- feature: signed` marks one that can be negative.
-WITH counted AS (
-  SELECT row_idx, field, text_counts(coalesce(text, '')) AS c FROM texts
-)
 SELECT row_idx, field,
   c.chars                           AS len, -- feature
   c.spaces                          AS spaces, -- feature
@@ -25,4 +22,4 @@ SELECT row_idx, field,
   c.round_open - c.round_close      AS round_balance, -- feature: signed
   c.curly_open - c.curly_close      AS curly_balance, -- feature: signed
   c.json                            AS json, -- feature
-FROM counted
+FROM text_measures c
