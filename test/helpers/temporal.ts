@@ -17,7 +17,8 @@ let runtimeQuieted = false;
 /** A real Temporal dev server from the `temporal` CLI, with the project's search attributes. */
 export async function startTemporal(): Promise<TestWorkflowEnvironment> {
   if (!runtimeQuieted) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    // Failures the tests cause on purpose would otherwise be logged as warnings.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeQuieted = true;
   }
   return TestWorkflowEnvironment.createLocal({
