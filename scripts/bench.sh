@@ -9,3 +9,5 @@ npx tsx bench/train.ts
 npx tsx bench/inference.ts
 # The Gemma-2 path on a tiny random model (builds the trainer environment once): tokenizing and scoring.
 npx tsx bench/gemma2-inference.ts
+# What a crashed GPU pod costs a run (two real runs through a Temporal dev server).
+npx tsx bench/resume.ts
