@@ -8,7 +8,8 @@
  * Reported per N:
  *   - counting only: Python's 19 counts x 3 texts over texts already in memory (1 core); node's
  *     counter over texts already in memory on 1 thread, and the stage's counting step (texts out of
- *     DuckDB, counted on one worker thread per core, counts back into DuckDB);
+ *     the parquet file through DuckDB, counted on one worker thread per core, and on the main
+ *     thread until a worker has started; counts back into DuckDB), and that step with no workers;
  *   - end to end: node parquet in -> the 19x3 features -> parquet out; Python: reading the JSON
  *     lines plus counting (it writes nothing);
  *   - the full stage (counts + similarity + sentiment);
@@ -19,6 +20,8 @@
  *
  * Each replica's texts get its replica number appended: DuckDB evaluates built-in functions once
  * per distinct value of a dictionary-encoded parquet column, so verbatim copies would flatter SQL.
+ * The replicas still flatter zstd (it finds the earlier copy: 46x smaller output), so compression
+ * codecs are compared on the real sample, not here.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -67,7 +70,7 @@ async function writeInput(rows: number, dir: string): Promise<{ table: string; t
 }
 
 /** In a child process: the best of `count` builds of the features of `table`. */
-async function childBuild(table: string, dir: string, full: boolean, count: number): Promise<Omit<NodeRun, 'peakRssMb'>> {
+async function childBuild(table: string, dir: string, full: boolean, count: number, threads?: number): Promise<Omit<NodeRun, 'peakRssMb'>> {
   let best = { seconds: Infinity, steps: [] as string[] };
   for (let pass = 0; pass < count; pass++) {
     const steps: string[] = [];
@@ -77,6 +80,7 @@ async function childBuild(table: string, dir: string, full: boolean, count: numb
       similarity: full,
       sentiment: full,
       featureColumnsFile: path.join(dir, `feature_columns-${full}.json`),
+      threads,
       log: (line) => steps.push(line.replace(/^features \S+: /, '')),
     });
     const seconds = (performance.now() - start) / 1000;
@@ -123,7 +127,10 @@ function runChild(mode: string, table: string, dir: string, count: number): Node
 }
 
 async function child([mode, table, dir, count]: string[]): Promise<void> {
-  const run = mode === 'in-memory' ? await childCountInMemory(table, Number(count)) : await childBuild(table, dir, mode === 'full', Number(count));
+  const run =
+    mode === 'in-memory'
+      ? await childCountInMemory(table, Number(count))
+      : await childBuild(table, dir, mode === 'full', Number(count), mode === 'counts-no-workers' ? 0 : undefined);
   console.log(JSON.stringify({ ...run, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
 }
 
@@ -138,6 +145,7 @@ async function main(): Promise<void> {
       const { table, texts } = await writeInput(rows, dir);
       const inMemory = runChild('in-memory', table, dir, 3);
       const counts = runChild('counts', table, dir, passes(rows));
+      const noWorkers = runChild('counts-no-workers', table, dir, passes(rows));
       const full = runChild('full', table, dir, passes(rows) > 1 ? 2 : 1);
       const python = JSON.parse(execFileSync('python3', [PYTHON_REFERENCE, texts, String(passes(rows))]).toString()) as {
         read_seconds: number;
@@ -147,12 +155,14 @@ async function main(): Promise<void> {
         peak_rss_mb: number;
       };
       const countStep = stepSeconds(counts, 'measure texts');
+      const noWorkersStep = stepSeconds(noWorkers, 'measure texts');
       const ratio = (seconds: number) => `${(rows / seconds / python.rows_per_s).toFixed(1)}x`;
       console.log(`\n${rows.toLocaleString('en-US')} rows (${inMemory.steps[0]})`);
       console.log('  counting only (19 counts x 3 texts)');
       console.log(`    python re, texts in memory, 1 core:          ${rate(rows, python.seconds)}  peak RSS ${python.peak_rss_mb.toFixed(0)} MB`);
       console.log(`    node, texts in memory, 1 thread:             ${rate(rows, inMemory.seconds)}  ${ratio(inMemory.seconds)}  peak RSS ${inMemory.peakRssMb.toFixed(0)} MB`);
       console.log(`    node stage step, DuckDB -> ${os.availableParallelism()} workers -> DuckDB: ${rate(rows, countStep)}  ${ratio(countStep)}`);
+      console.log(`    node stage step, no workers (main thread):   ${rate(rows, noWorkersStep)}  ${ratio(noWorkersStep)}`);
       console.log('  end to end');
       console.log(`    python, read JSON lines + count (no write):  ${rate(rows, python.read_seconds + python.seconds)}`);
       console.log(`    node, parquet -> 19x3 features -> parquet:   ${rate(rows, counts.seconds)}  ${ratio(counts.seconds)}  peak RSS ${counts.peakRssMb.toFixed(0)} MB`);

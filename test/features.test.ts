@@ -300,7 +300,7 @@ describe('features', () => {
     assert.throws(() => parseFeatureDefinitions('  x AS y, -- feature: odd', 'text'), /unknown feature flag 'odd'/);
   });
 
-  test('a table of many chunks, measured on several worker threads, keeps every row with its own features', async () => {
+  test('a table of many chunks, measured on worker threads or on the main thread, keeps every row with its own features', async () => {
     // 5 copies of the sample: 5,000 rows are 3 data chunks, spread over the workers.
     const copies = 5;
     const input = paths('copies.parquet');
@@ -308,14 +308,18 @@ describe('features', () => {
       `COPY (SELECT s.* REPLACE (s.id || '#' || r.i AS id) FROM range(${copies}) r(i), read_parquet('${paths('ingested.parquet')}') s
              ORDER BY r.i, s.id) TO '${input}' (FORMAT parquet)`,
     );
-    await buildFeatures({
-      inputs: [{ table: input, output: paths('copies_features.parquet') }],
-      similarity: true,
-      sentiment: false,
-      featureColumnsFile: paths('copies_columns.json'),
-      threads: 3,
-    });
+    const build = (threads: number, output: string) =>
+      buildFeatures({
+        inputs: [{ table: input, output }],
+        similarity: true,
+        sentiment: false,
+        featureColumnsFile: paths('copies_columns.json'),
+        threads,
+      });
+    await build(3, paths('copies_features.parquet'));
+    await build(0, paths('copies_features_main_thread.parquet'));
     const copied = await readFeatures(connection, paths('copies_features.parquet'));
+    assert.deepEqual(await readFeatures(connection, paths('copies_features_main_thread.parquet')), copied);
     const byId = new Map(trainFeatures.map((r) => [String(r.id), r]));
     const ids = [...byId.keys()].sort();
     assert.deepEqual(copied.map((r) => r.id), Array.from({ length: copies }, (_, i) => ids.map((id) => `${id}#${i}`)).flat());

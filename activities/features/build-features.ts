@@ -10,7 +10,8 @@ import {
   parseFeatureDefinitions,
 } from './feature-definitions';
 import { loadSentimentLexicon } from './sentiment-lexicon';
-import { measureTexts, TextMeasurePool } from './measure-texts';
+import { measureTexts, TEXT_FIELDS, TextField, textMeasuresOf } from './measure-texts';
+import { TextMeasurePool } from './text-measure-pool';
 
 export interface BuildFeaturesOptions {
   /** Each input parquet (ingested.parquet or test.parquet) and where its features table goes. */
@@ -24,13 +25,14 @@ export interface BuildFeaturesOptions {
   log?: (message: string) => void;
 }
 
-/** A SQL file that turns the `texts` view into one row per (row_idx, field) of features. */
+/**
+ * A SQL file of per-text features: from one field's `texts` (row_idx, field, text) and
+ * `text_measures` (measure-texts.ts), one row per (row_idx, field).
+ */
 interface FeatureQuery {
   file: string;
   scope: FeatureScope;
 }
-
-const TEXT_FIELDS = ['prompt', 'response_a', 'response_b'] as const;
 
 function featureQueries(options: Pick<BuildFeaturesOptions, 'similarity' | 'sentiment'>): FeatureQuery[] {
   return [
@@ -46,6 +48,13 @@ const readSql = (file: string) => fs.readFileSync(path.join(__dirname, file), 'u
 export function enabledFeatureDefinitions(options: Pick<BuildFeaturesOptions, 'similarity' | 'sentiment'>): FeatureDefinition[] {
   return featureQueries(options).flatMap((q) => parseFeatureDefinitions(readSql(q.file), q.scope, q.file));
 }
+
+/**
+ * Row groups of 16,384 rows instead of DuckDB's 122,880: written in parallel (about 10% faster at
+ * 100,000 rows on 2 cores) and scanned in parallel by the later stages. Snappy (the default)
+ * stays: on the real sample zstd wrote 1.7x slower for 35% smaller files.
+ */
+const PARQUET_OPTIONS = 'FORMAT parquet, ROW_GROUP_SIZE 16384';
 
 const quoteLiteral = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
@@ -64,7 +73,7 @@ export async function buildFeatures(options: BuildFeaturesOptions): Promise<{ ro
     if (options.sentiment) await loadSentimentLexicon(connection);
     const rows: number[] = [];
     for (const input of options.inputs) {
-      rows.push(await writeFeatureTable(connection, pool, input, queries, columns, options));
+      rows.push(await writeFeatureTable(instance, connection, pool, input, queries, columns, options));
     }
     writeFileAtomic(
       options.featureColumnsFile,
@@ -79,6 +88,7 @@ export async function buildFeatures(options: BuildFeaturesOptions): Promise<{ ro
 }
 
 async function writeFeatureTable(
+  instance: DuckDBInstance,
   connection: DuckDBConnection,
   pool: TextMeasurePool,
   { table, output }: { table: string; output: string },
@@ -87,66 +97,72 @@ async function writeFeatureTable(
   options: Pick<BuildFeaturesOptions, 'similarity' | 'log'>,
 ): Promise<number> {
   const log = options.log ?? (() => {});
-  const timed = async (step: string, work: () => Promise<unknown>) => {
+  const timed = async <T>(step: string, work: () => Promise<T>): Promise<T> => {
     const start = performance.now();
-    await work();
+    const result = await work();
     log(`features ${path.basename(table)}: ${step} ${Math.round(performance.now() - start)} ms`);
+    return result;
   };
-  await timed('read', () => loadSource(connection, table, columns));
-  await timed('measure texts', () => measureTexts(connection, 'source', 'file_row_number', pool, { similarity: options.similarity }));
-  await connection.run(
-    `CREATE OR REPLACE TEMP VIEW texts AS ${TEXT_FIELDS.map(
-      (field) => `SELECT file_row_number AS row_idx, '${field}' AS field, ${field} AS text FROM source`,
-    ).join(' UNION ALL ')}`,
+  await checkSource(connection, table, columns);
+  // Read straight from the file by each step (only the columns it needs), never copied into a table.
+  const scan = `read_parquet(${quoteLiteral(table)}, file_row_number = true)`;
+  const rows = await timed('measure texts', () =>
+    measureTexts(connection, scan, 'file_row_number', pool, { similarity: options.similarity }),
   );
-  const tables = queries.map((_, i) => `feature_part_${i}`);
-  for (const [i, query] of queries.entries()) {
-    await timed(query.file, () => connection.run(`CREATE OR REPLACE TEMP TABLE ${tables[i]} AS ${readSql(query.file)}`));
-  }
-  await timed('pivot', () => pivotFeatures(connection, tables, columns));
-  const misaligned = await connection.runAndReadAll(
-    'SELECT count(*) FROM source s POSITIONAL JOIN features_wide w WHERE w.row_idx IS DISTINCT FROM s.file_row_number',
+  // One connection per field, so that the fields' queries run side by side: a scan of a parquet
+  // row group is one thread, and the input usually has one row group.
+  await timed('features per text', () =>
+    Promise.all(
+      TEXT_FIELDS.map(async (field) => {
+        const fieldConnection = await instance.connect();
+        try {
+          await featuresOf(fieldConnection, field, scan, queries);
+        } finally {
+          fieldConnection.closeSync();
+        }
+      }),
+    ),
   );
+  const misaligned = await timed('check alignment', () => connection.runAndReadAll(
+    `SELECT count(*) FROM (SELECT file_row_number FROM ${scan}) s ${TEXT_FIELDS.map((f) => `POSITIONAL JOIN features_${f}`).join(' ')}
+     WHERE ${TEXT_FIELDS.map((f) => `features_${f}.row_idx IS DISTINCT FROM s.file_row_number`).join(' OR ')}`,
+  ));
   if (Number(misaligned.getRows()[0][0]) !== 0) throw new Error(`${table}: feature rows out of step with input rows`);
   const temporary = `${output}.tmp-${process.pid}`;
   try {
     await timed('write', () =>
       connection.run(
-        `COPY (SELECT s.* EXCLUDE (file_row_number), w.* EXCLUDE (row_idx) FROM source s POSITIONAL JOIN features_wide w)
-         TO ${quoteLiteral(temporary)} (FORMAT parquet)`,
+        `COPY (SELECT s.* EXCLUDE (file_row_number), ${columns.map((c) => `${c.expression} AS ${c.name}`).join(', ')}
+               FROM ${scan} s POSITIONAL JOIN features_prompt p POSITIONAL JOIN features_response_a a POSITIONAL JOIN features_response_b b)
+         TO ${quoteLiteral(temporary)} (${PARQUET_OPTIONS})`,
       ),
     );
     fs.renameSync(temporary, output);
   } finally {
     fs.rmSync(temporary, { force: true });
   }
-  const count = await connection.runAndReadAll('SELECT count(*) FROM source');
-  return Number(count.getRows()[0][0]);
+  return rows;
 }
 
-/** `features_wide`: one row per input row, in input order, with every feature column. */
-async function pivotFeatures(connection: DuckDBConnection, tables: string[], columns: FeatureColumn[]): Promise<void> {
-  // One row per (row, text); response-only features are NULL on the prompt row, which no column reads.
+/**
+ * `features_<field>`: every feature of one text field (the enabled SQL files of its scope, over
+ * that field's texts and measures), one row per input row, in input order.
+ */
+async function featuresOf(connection: DuckDBConnection, field: TextField, scan: string, queries: FeatureQuery[]): Promise<void> {
+  const parts = queries
+    .filter((q) => q.scope === 'text' || field !== 'prompt')
+    .map((q, i) => `(\n${readSql(q.file)}\n) q${i}${i > 0 ? ' USING (row_idx, field)' : ''}`);
   await connection.run(
-    `CREATE OR REPLACE TEMP TABLE features_long AS SELECT * FROM ${tables[0]} ${tables
-      .slice(1)
-      .map((t) => `LEFT JOIN ${t} USING (row_idx, field)`)
-      .join(' ')}`,
-  );
-  // In input order, so that the wide texts need no sort: they are joined by position.
-  await connection.run(
-    `CREATE OR REPLACE TEMP TABLE features_wide AS
-     SELECT p.row_idx, ${columns.map((c) => `${c.expression} AS ${c.name}`).join(', ')}
-     FROM features_long p
-     JOIN features_long a ON a.row_idx = p.row_idx AND a.field = 'response_a'
-     JOIN features_long b ON b.row_idx = p.row_idx AND b.field = 'response_b'
-     WHERE p.field = 'prompt'
-     ORDER BY p.row_idx`,
+    `CREATE OR REPLACE TABLE features_${field} AS
+     WITH text_measures AS (${textMeasuresOf(field)}),
+       texts AS (SELECT file_row_number AS row_idx, '${field}' AS field, ${field} AS text FROM ${scan})
+     SELECT * FROM ${parts.join(' JOIN ')}
+     ORDER BY row_idx`,
   );
 }
 
-/** Reads the input into `source`, after checking it has the text columns and no feature-named column. */
-async function loadSource(connection: DuckDBConnection, table: string, columns: FeatureColumn[]): Promise<void> {
+/** Checks the input has the text columns and no feature-named column. */
+async function checkSource(connection: DuckDBConnection, table: string, columns: FeatureColumn[]): Promise<void> {
   let described;
   try {
     described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(table)})`);
@@ -163,9 +179,6 @@ async function loadSource(connection: DuckDBConnection, table: string, columns: 
   for (const name of [...columns.map((c) => c.name), 'file_row_number']) {
     if (types.has(name)) throw new UserInputError(`${table}: column '${name}' clashes with a feature column`);
   }
-  await connection.run(
-    `CREATE OR REPLACE TEMP TABLE source AS SELECT * FROM read_parquet(${quoteLiteral(table)}, file_row_number = true)`,
-  );
 }
 
 function writeFileAtomic(file: string, content: string): void {

@@ -19,7 +19,7 @@ export type SwapRule = { with: string } | 'negate' | 'reciprocal' | 'keep';
 export interface FeatureColumn {
   name: string;
   swap: SwapRule;
-  /** The column's value over the long feature table aliased p (prompt), a and b (responses). */
+  /** The column's value over the per-text feature tables aliased p (prompt), a and b (responses). */
   expression: string;
 }
 
