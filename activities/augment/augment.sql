@@ -11,4 +11,5 @@ COPY (
     WHERE getvariable('with_swapped')
   )
   ORDER BY file_row_number, swapped
-) TO (getvariable('output_path')) (FORMAT parquet);
+-- Row groups of 16k rows let the next stage scan the file on every core.
+) TO (getvariable('output_path')) (FORMAT parquet, ROW_GROUP_SIZE 16384);

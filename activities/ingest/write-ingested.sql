@@ -3,4 +3,5 @@ COPY (
   FROM classified
   WHERE drop_reason IS NULL
   ORDER BY src_idx, row_no
-) TO (getvariable('output_path')) (FORMAT parquet);
+-- Row groups of 16k rows let the next stage scan the file on every core.
+) TO (getvariable('output_path')) (FORMAT parquet, ROW_GROUP_SIZE 16384);

@@ -5,4 +5,5 @@ COPY (
   JOIN assigned USING (pair_id)
   WHERE assigned.in_valid = getvariable('valid_side') AND NOT (getvariable('valid_side') AND source.swapped)
   ORDER BY source.file_row_number
-) TO (getvariable('output_path')) (FORMAT parquet);
+-- Row groups of 16k rows let the next stage scan the file on every core.
+) TO (getvariable('output_path')) (FORMAT parquet, ROW_GROUP_SIZE 16384);
