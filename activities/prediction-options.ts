@@ -3,7 +3,7 @@ import type { EngineOptions } from '../lib/inference/engine';
 import type { StageContext } from '../lib/stage';
 
 /** Code versions of the stages that score tables: inference, the trainer engine's trainer process and its trainers. */
-export const PREDICTION_CODE = ['lib/inference', 'lib/text-hashing.ts', 'lib/feature-columns.ts', 'lib/trainer-process.ts', 'trainers'];
+export const PREDICTION_CODE = ['lib/inference', 'lib/duckdb.ts', 'lib/text-hashing.ts', 'lib/feature-columns.ts', 'lib/trainer-process.ts', 'trainers'];
 
 /**
  * How evaluate and submit score tables: the train stage's exported model (`model.onnx`, `model.json`,

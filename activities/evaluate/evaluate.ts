@@ -4,7 +4,7 @@ import { UserInputError } from '../../lib/errors';
 import { predictWithEngine, TRAINER_PREDICT_DIR, type EngineOptions } from '../../lib/inference/engine';
 import { readModelHeader } from '../../lib/inference/model-manifest';
 import { combineSwapTta } from '../../lib/inference/tta';
-import { writeFileAtomic } from '../../lib/inference/write-file-atomic';
+import { writeAtomically } from '../../lib/duckdb';
 import { longerResponseBaseline } from './metrics';
 import { metricSet, type MetricSet } from './metric-set';
 import { renderReport } from './report';
@@ -74,7 +74,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<Metrics> {
   };
   const report = renderReport(metrics, manifest.history);
   fs.mkdirSync(opts.outDir, { recursive: true });
-  writeFileAtomic(path.join(opts.outDir, METRICS_FILE), `${JSON.stringify(metrics, null, 2)}\n`);
-  writeFileAtomic(path.join(opts.outDir, REPORT_FILE), report);
+  await writeAtomically([path.join(opts.outDir, METRICS_FILE), path.join(opts.outDir, REPORT_FILE)], async ([metricsFile, reportFile]) => {
+    fs.writeFileSync(metricsFile!, `${JSON.stringify(metrics, null, 2)}\n`);
+    fs.writeFileSync(reportFile!, report);
+  });
   return metrics;
 }

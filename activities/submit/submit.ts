@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { predictWithEngine, TRAINER_PREDICT_DIR, type EngineOptions } from '../../lib/inference/engine';
 import { combineSwapTta, predictedWinner } from '../../lib/inference/tta';
-import { writeFileAtomic } from '../../lib/inference/write-file-atomic';
+import { writeAtomically } from '../../lib/duckdb';
 import { submissionCsv } from './submission-csv';
 import { readTestIds } from './test-ids';
 import { validateSubmission } from './validate-submission';
@@ -50,7 +50,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   const winners = Array.from(pA, predictedWinner);
   validateSubmission(predictions.ids, winners, testIds);
   fs.mkdirSync(opts.outDir, { recursive: true });
-  writeFileAtomic(path.join(opts.outDir, SUBMISSION_FILE), submissionCsv(predictions.ids, winners));
+  await writeAtomically([path.join(opts.outDir, SUBMISSION_FILE)], async ([file]) => fs.writeFileSync(file!, submissionCsv(predictions.ids, winners)));
   const modelA = winners.filter((winner) => winner === 'model_a').length;
   return { rows: winners.length, modelA, modelB: winners.length - modelA };
 }
