@@ -32,8 +32,8 @@ import { buildFeatures } from '../activities/features/build-features';
 import { pythonCharKinds, TextCounter } from '../activities/features/text-counts';
 import { measureBatch } from '../activities/features/text-measures';
 import { TrigramCosine } from '../activities/features/trigram-similarity';
+import { SAMPLE_CSV as SAMPLE } from '../test/fixtures/sample-splits';
 
-const SAMPLE = path.resolve(__dirname, '..', '..', 'shared', 'data', 'lmsys-sample', 'train_sample.csv');
 const PYTHON_REFERENCE = path.join(__dirname, 'python_reference_features.py');
 const SIZES = (process.env.BENCH_ROWS ?? '10000,100000').split(',').map(Number);
 const passes = (rows: number) => (rows <= 10000 ? 3 : 1);

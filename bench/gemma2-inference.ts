@@ -21,7 +21,6 @@ import { predict } from '../lib/inference/predict';
 import { predictWithTrainer } from '../lib/inference/trainer-predict';
 
 const REPO = path.resolve(__dirname, '..');
-const SAMPLE_CSV = path.resolve(REPO, '..', 'shared', 'data', 'lmsys-sample', 'train_sample.csv');
 const ROWS = Number(process.argv[2] ?? 400);
 const MAX_LENGTH = Number(process.argv[3] ?? 512);
 const FEATURE_COLUMNS = [
@@ -52,6 +51,7 @@ start = time.perf_counter()
 ids = encoder.encode(table["prompt"], table["response_a"], table["response_b"])
 print(json.dumps({"seconds": time.perf_counter() - start, "recipe": encoder.describe()}))
 `;
+import { SAMPLE_CSV } from '../test/fixtures/sample-splits';
 
 function python(pythonPath: string, args: string[]): string {
   const result = spawnSync(pythonPath, args, { cwd: REPO, env: { ...process.env, PYTHONPATH: path.join(REPO, 'trainers', 'gpu') }, encoding: 'utf8' });

@@ -12,8 +12,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { augment } from '../activities/augment/augment';
 import { generateSynthetic, ingest } from '../activities/ingest/ingest';
 import { split } from '../activities/split/split';
+import { SAMPLE_CSV } from '../test/fixtures/sample-splits';
 
-const SAMPLE_CSV = path.resolve(__dirname, '..', '..', 'shared', 'data', 'lmsys-sample', 'train_sample.csv');
 
 /** The sample `copies` times over, each copy's ids and first prompt turn made unique so nothing dedups away. */
 async function replicate(output: string, copies: number): Promise<void> {

@@ -109,9 +109,11 @@ type Flags = ReturnType<typeof parseArgs>['flags'];
 
 async function run(flags: Flags, uiUrl = 'http://localhost:8233'): Promise<number> {
   const config = required(typeof flags['config'] === 'string' ? flags['config'] : undefined, 'run needs --config NAME');
-  loadConfig(config, { overrides: parseSetFlags(flags['set']) });
+  const overrides = parseSetFlags(flags['set']);
+  // A bad config is reported here, before a run is started for it.
+  loadConfig(config, { overrides });
   const pipeline = typeof flags['pipeline'] === 'string' ? flags['pipeline'] : 'train-pipeline';
-  const input: PipelineInput = { config, overrides: parseSetFlags(flags['set']), noCache: flags['no-cache'] === true };
+  const input: PipelineInput = { config, overrides, noCache: flags['no-cache'] === true };
   const workflowId = typeof flags['id'] === 'string' ? flags['id'] : `${pipeline}-${config}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
   const c = await client();
   try {

@@ -23,8 +23,8 @@ import { predict } from '../lib/inference/predict';
 import { combineSwapTta } from '../lib/inference/tta';
 import { runConfigSchema } from '../lib/config/schema';
 import { hashTextVector, TEXT_HASHING } from '../lib/text-hashing';
+import { SAMPLE_DIR } from './fixtures/sample-splits';
 
-const SAMPLE_DIR = path.resolve(__dirname, '..', '..', 'shared', 'data', 'lmsys-sample');
 const HASH_DIM = 16;
 const FEATURES = ['len_a', 'len_b', 'len_diff', 'len_ratio', 'prompt_len'];
 const SWAP_RULES = {

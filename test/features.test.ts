@@ -11,8 +11,8 @@ import { buildFeatures } from '../activities/features/build-features';
 import { featureColumns, parseFeatureDefinitions } from '../activities/features/feature-definitions';
 import { PYTHON_CHAR_CLASSES_FILE } from '../activities/features/text-counts';
 import { UserInputError } from '../lib/errors';
+import { SAMPLE_DIR } from './fixtures/sample-splits';
 
-const SAMPLE_DIR = path.resolve(__dirname, '..', '..', 'shared', 'data', 'lmsys-sample');
 const PYTHON_REFERENCE = path.join(__dirname, 'fixtures', 'python_reference_counts.py');
 const GENERATOR = path.resolve(__dirname, '..', 'activities', 'features', 'generate_python_char_classes.py');
 const FIELDS = ['prompt', 'response_a', 'response_b'] as const;

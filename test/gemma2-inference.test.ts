@@ -17,6 +17,7 @@ import { readGemma2Model, type TextRecipe } from '../lib/inference/gemma2-manife
 import { loadTokenizer } from '../lib/inference/gemma2-tokenizer';
 import { predict, type Predictions } from '../lib/inference/predict';
 import { predictWithTrainer, type TrainerEngineOptions } from '../lib/inference/trainer-predict';
+import { SAMPLE_CSV } from './fixtures/sample-splits';
 
 /**
  * The GPU trainer's model end to end on a CPU: a tiny random Gemma-2 with a BPE tokenizer trained on
@@ -25,7 +26,6 @@ import { predictWithTrainer, type TrainerEngineOptions } from '../lib/inference/
  */
 
 const REPO_ROOT = path.resolve(__dirname, '..');
-const SAMPLE_CSV = path.resolve(__dirname, '..', '..', 'shared', 'data', 'lmsys-sample', 'train_sample.csv');
 const FEATURE_COLUMNS = {
   columns: [
     { name: 'log_len_a', swap: { with: 'log_len_b' } },

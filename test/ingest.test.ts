@@ -8,8 +8,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { generateSynthetic, ingest, type IngestReport } from '../activities/ingest/ingest';
 import { UserInputError } from '../lib/errors';
 import { MULTILINGUAL_ROWS, writeWsdmTest, writeWsdmTrain, type WsdmTrainRow } from './fixtures/wsdm-fixtures';
+import { SAMPLE_DIR } from './fixtures/sample-splits';
 
-const SAMPLE_DIR = path.resolve(__dirname, '..', '..', 'shared', 'data', 'lmsys-sample');
 const SAMPLE_TRAIN = path.join(SAMPLE_DIR, 'train_sample.csv');
 const SAMPLE_TEST = path.join(SAMPLE_DIR, 'test.csv');
 const SEPARATOR = '\n\n';

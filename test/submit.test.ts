@@ -10,8 +10,8 @@ import { validateSubmission } from '../activities/submit/validate-submission';
 import { writeLogisticModelDir } from './fixtures/logistic-onnx';
 import { predict } from '../lib/inference/predict';
 import { combineSwapTta, predictedWinner } from '../lib/inference/tta';
+import { SAMPLE_DIR } from './fixtures/sample-splits';
 
-const SAMPLE_DIR = path.resolve(__dirname, '..', '..', 'shared', 'data', 'lmsys-sample');
 const HASH_DIM = 8;
 const FEATURES = ['len_a', 'len_b', 'len_diff'];
 

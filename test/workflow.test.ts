@@ -9,7 +9,8 @@ import { findTemporalCli } from '../lib/temporal-cli';
 import type { PipelineResult, RunProgress } from '../lib/run-types';
 import { ARENA_CONFIG, ARENA_STATUS, ARENA_VAL_ACCURACY } from '../workflows/search-attributes';
 import { saveHistoryIfAsked } from './helpers/histories';
-import { removeDir, sampleData, SAMPLE_DIR, startRun, startTemporal, startWorkers, tempDir, waitFor, type RunningWorkers } from './helpers/temporal';
+import { SAMPLE_DIR } from './fixtures/sample-splits';
+import { removeDir, sampleData, startRun, startTemporal, startWorkers, tempDir, waitFor, type RunningWorkers } from './helpers/temporal';
 
 const STAGES = ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit'];
 

@@ -9,8 +9,8 @@ import { findTemporalCli } from '../../lib/temporal-cli';
 import type { PipelineInput, PipelineResult } from '../../lib/run-types';
 import { ARENA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { createWorkers, REPO_ROOT, type ArenaWorkerOptions } from '../../worker';
+import { SAMPLE_DIR } from '../fixtures/sample-splits';
 
-export const SAMPLE_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'data', 'lmsys-sample');
 
 let runtimeQuieted = false;
 
