@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { finished } from 'node:stream/promises';
 import { SystemError, UserInputError } from './errors';
 
 /** One line of a trainer's stdout, per docs/trainer-protocol.md. */
@@ -90,9 +91,12 @@ export async function runTrainer(run: TrainerRun): Promise<TrainerEvent & { even
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('close', (code, signal) => resolve({ code, signal })),
   );
-  const { code, signal } = await Promise.race([exit, spawnError]).finally(() => {
+  const { code, signal } = await Promise.race([exit, spawnError]).finally(async () => {
     run.signal.removeEventListener('abort', stop);
+    // The caller moves workDir (into the cache or failed/) as soon as this returns: the log must be
+    // on disk by then, or a trainer that fails in its first second leaves an empty log.
     log.end();
+    await finished(log);
   });
 
   if (code === 0 && done) return done;

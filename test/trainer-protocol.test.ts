@@ -36,6 +36,22 @@ describe('trainer protocol, activity side', () => {
     assert.match(log, /scripted trainer: train malformed/);
   });
 
+  it('leaves the complete log of a trainer that fails within milliseconds, every time', async () => {
+    // A shell trainer starts in about a millisecond: the log's last writes race the caller moving
+    // the folder unless runTrainer waits for the log to be flushed. 200 runs catch a 1-in-10 race.
+    const lines = Array.from({ length: 20 }, (_, i) => `stderr line ${i}`);
+    const script = `for l in ${lines.map((l) => `'${l}'`).join(' ')}; do echo "$l" >&2; done; echo 'not json'; exit 1`;
+    for (let i = 0; i < 200; i++) {
+      const workDir = path.join(work, 'fast-fail', String(i));
+      const pending = runTrainer({ command: ['sh', '-c', script, 'trainer'], verb: 'train', spec: {}, workDir, cwd: work, signal: new AbortController().signal, onEvent: () => undefined });
+      await assert.rejects(pending, (err: Error) => err instanceof TrainerFailed && /failed: exit 1/.test(err.message));
+      const log = readFileSync(path.join(workDir, 'trainer.log'), 'utf8');
+      // stderr and stdout are separate pipes, so only the set of lines is fixed, not their order.
+      const expected = [...lines, '[arena] ignored a malformed event line (not JSON): not json'];
+      assert.deepEqual(log.split('\n').filter(Boolean).sort(), expected.sort(), `run ${i}`);
+    }
+  });
+
   it('classifies a rejected config as a user error, OOM and a kill as system errors, a crash as a trainer failure', async () => {
     await assert.rejects(run('user-error').pending, (err: Error) => err instanceof UserInputError && /rejected its input: config\.trainer\.batch_size: must be even/.test(err.message));
     await assert.rejects(run('oom').pending, (err: Error) => err instanceof SystemError && err.name === 'OutOfMemory');
