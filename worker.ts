@@ -6,6 +6,7 @@ import { DevicePool } from './activities/train/device-pool';
 import { connectWorker } from './lib/temporal-connection';
 import { objectStoreFromEnv, type ObjectStore } from './lib/store/object-store';
 import { RunStore } from './lib/store/run-store';
+import { loadTrainerRegistry, type TrainerRegistry } from './lib/trainer-registry';
 
 export const REPO_ROOT = __dirname;
 
@@ -29,6 +30,8 @@ export interface ArenaWorkerOptions {
   activityOverrides?: Partial<Activities>;
   configDir?: string;
   pipelineDir?: string;
+  /** The trainers this worker runs. Default: the built-in ones plus the file named by env ARENA_TRAINERS. */
+  trainers?: TrainerRegistry;
 }
 
 export function defaultStoreDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -54,6 +57,7 @@ export async function createWorkers(options: ArenaWorkerOptions): Promise<Worker
     ...createActivities({
       store: new RunStore(options.storeDir ?? defaultStoreDir(), options.remoteStore === undefined ? objectStoreFromEnv() : (options.remoteStore ?? undefined)),
       repoRoot: REPO_ROOT,
+      trainers: options.trainers ?? loadTrainerRegistry(),
       devices: new DevicePool(devices),
       configDir: options.configDir,
       pipelineDir: options.pipelineDir,

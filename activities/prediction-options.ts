@@ -19,7 +19,8 @@ export function predictionOptions(ctx: StageContext, engine: 'onnx' | 'trainer')
     onProgress: (rows) => ctx.heartbeat({ rows }),
   };
   if (engine === 'trainer') {
-    options.trainer = { command: ctx.config.trainer.command, config: ctx.config, checkpoint: path.join(modelDir, 'checkpoint'), repoRoot: ctx.repoRoot };
+    const trainer = ctx.trainer();
+    options.trainer = { command: trainer.argv, passEnv: trainer.env, config: ctx.config, checkpoint: path.join(modelDir, 'checkpoint'), repoRoot: ctx.repoRoot };
   }
   return options;
 }

@@ -1,6 +1,8 @@
 import { loadConfig } from '../lib/config/load';
+import { checkWorkflowOverrides } from '../lib/config/workflow-overrides';
 import { loadPipeline } from '../lib/pipeline/load';
 import type { ResolvedRun } from '../lib/run-types';
+import { resolveTrainer, type TrainerRegistry } from '../lib/trainer-registry';
 
 export interface ResolveRunInput {
   pipeline: string;
@@ -13,9 +15,15 @@ export interface ResolveDirs {
   pipelineDir?: string;
 }
 
-/** Reads and validates the pipeline and config files; the workflow records the result in history. */
-export function resolveRun(input: ResolveRunInput, dirs: ResolveDirs = {}): ResolvedRun {
+/**
+ * Reads and validates the pipeline and config files; the workflow records the result in history.
+ * The overrides come from a workflow input: they may not set worker-only keys, and the trainer
+ * they name must be one this worker knows.
+ */
+export function resolveRun(input: ResolveRunInput, dirs: ResolveDirs & { trainers: TrainerRegistry }): ResolvedRun {
+  checkWorkflowOverrides(input.config, input.overrides);
   const pipeline = loadPipeline(input.pipeline, dirs.pipelineDir);
   const config = loadConfig(input.config, { configDir: dirs.configDir, overrides: input.overrides });
+  resolveTrainer(dirs.trainers, config.trainer.engine, `invalid config '${input.config}': trainer.engine`);
   return { pipeline, config };
 }

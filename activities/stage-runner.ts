@@ -4,6 +4,7 @@ import type { Json, StageContext, StageDefinition, StageResult } from '../lib/st
 import { sha256File, sha256Json, sha256Sources } from '../lib/store/hash';
 import type { RunStore } from '../lib/store/run-store';
 import { UserInputError } from '../lib/errors';
+import { resolveTrainer, type TrainerRegistry } from '../lib/trainer-registry';
 
 /** What the workflow asks of one stage (or one sub-step of the composite train stage). */
 export interface StageRequest {
@@ -20,6 +21,8 @@ export interface StageRequest {
 export interface StageEnvironment {
   store: RunStore;
   repoRoot: string;
+  /** The trainers this worker runs, from its own settings (lib/trainer-registry.ts). */
+  trainers: TrainerRegistry;
 }
 
 export interface StageHooks {
@@ -92,6 +95,7 @@ export async function runStage(def: StageDefinition, request: StageRequest, env:
     resumeFrom: request.resumeFrom,
     log: hooks.log,
     repoRoot: env.repoRoot,
+    trainer: () => resolveTrainer(env.trainers, request.config.trainer.engine),
   };
   try {
     const summary = await def.run(ctx);

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { runTrainer } from '../lib/trainer-process';
+import { loadTrainerRegistry, resolveTrainer } from '../lib/trainer-registry';
 import { loadConfig } from '../lib/config/load';
 import { createTextEncoder } from '../lib/inference/gemma2-inputs';
 import { readGemma2Model, type TextRecipe } from '../lib/inference/gemma2-manifest';
@@ -74,8 +75,9 @@ async function main(): Promise<void> {
     fs.writeFileSync(featureColumnsFile, JSON.stringify({ columns: FEATURE_COLUMNS }));
 
     const config = loadConfig('gemma2_tiny_cpu', { overrides: { model: { basemodel_path: path.join(dir, 'basemodel'), max_length: MAX_LENGTH }, trainer: { epochs: 1 } } });
+    const trainer = resolveTrainer(loadTrainerRegistry({}), config.trainer.engine);
     const run = (verb: 'train' | 'export', spec: object) =>
-      runTrainer({ command: config.trainer.command, verb, spec: { config, ...spec }, workDir: path.join(dir, verb), cwd: REPO, signal: new AbortController().signal, onEvent: () => {} });
+      runTrainer({ command: trainer.argv, passEnv: trainer.env, verb, spec: { config, ...spec }, workDir: path.join(dir, verb), cwd: REPO, signal: new AbortController().signal, onEvent: () => {} });
     const trained = await run('train', {
       train_data: table, valid_data: table, feature_columns: featureColumnsFile, shard: { index: 0, count: 1 },
       round: { index: 0, epoch_start: 0, epoch_end: 1 }, init_from: null, resume_from: null,
@@ -106,7 +108,7 @@ async function main(): Promise<void> {
     await predict({ modelDir, table, batchSize: 16, tta: true, featureColumnsFile });
     const onnxSeconds = (performance.now() - start) / 1000;
     start = performance.now();
-    await predictWithTrainer({ command: config.trainer.command, config, checkpoint, repoRoot: REPO, table, batchSize: 16, tta: true, featureColumnsFile, workDir: path.join(dir, 'predict') });
+    await predictWithTrainer({ command: trainer.argv, passEnv: trainer.env, config, checkpoint, repoRoot: REPO, table, batchSize: 16, tta: true, featureColumnsFile, workDir: path.join(dir, 'predict') });
     const trainerSeconds = (performance.now() - start) / 1000;
     console.log(`scoring with swap TTA, batch 16: onnx engine ${(rows.length / onnxSeconds).toFixed(1)} rows/s, trainer engine ${(rows.length / trainerSeconds).toFixed(1)} rows/s (two processes, start-up included)`);
   } finally {

@@ -15,6 +15,7 @@ import { runConfigSchema } from '../lib/config/schema';
 import { predict } from '../lib/inference/predict';
 import { hashTextVector } from '../lib/text-hashing';
 import { runTrainer } from '../lib/trainer-process';
+import { loadTrainerRegistry, resolveTrainer } from '../lib/trainer-registry';
 import { SAMPLE_ROWS_SQL, trainSpec } from '../test/fixtures/sample-splits';
 
 const REPO = path.resolve(__dirname, '..');
@@ -54,7 +55,8 @@ async function buildTables(dir: string, rows: number): Promise<void> {
 /** A model from the CPU trainer, trained and exported through the trainer protocol as the train stage runs it. */
 async function trainerModel(dir: string): Promise<string> {
   const config = runConfigSchema.parse({ name: 'bench-inference', augment: { mode: 'none' }, trainer: { epochs: 1, early_stopping_patience: 0 } });
-  const protocol = { command: config.trainer.command, workDir: dir, cwd: REPO, signal: new AbortController().signal, onEvent: () => undefined };
+  const trainer = resolveTrainer(loadTrainerRegistry({}), config.trainer.engine);
+  const protocol = { command: trainer.argv, passEnv: trainer.env, workDir: dir, cwd: REPO, signal: new AbortController().signal, onEvent: () => undefined };
   const trained = await runTrainer({ ...protocol, verb: 'train', spec: trainSpec(dir, 'trained', config) });
   const modelDir = path.join(dir, 'model');
   await runTrainer({ ...protocol, verb: 'export', spec: { config, checkpoint: trained.checkpoint, feature_columns: path.join(dir, 'feature_columns.json'), output_dir: modelDir } });

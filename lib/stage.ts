@@ -1,4 +1,5 @@
 import type { ConfigSection, RunConfig } from './config/schema';
+import type { TrainerEntry } from './trainer-registry';
 
 /** JSON that can travel in a workflow payload: small summaries only, never data. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -45,6 +46,8 @@ export interface StageContext {
   log(message: string): void;
   /** The project folder: relative paths in the config start here. */
   repoRoot: string;
+  /** The argv and environment of the config's `trainer.engine` in this worker's registry. */
+  trainer(): TrainerEntry;
 }
 
 /** Checkpoints by store reference, so that an attempt on another machine can resume from them. */

@@ -21,7 +21,10 @@ export class TrainerFailed extends Error {
 }
 
 export interface TrainerRun {
+  /** The resolved argv (lib/trainer-registry.ts), never one from a config or workflow input. */
   command: string[];
+  /** Worker environment variables passed through beyond the allowlist: the registry entry's `env`. */
+  passEnv?: readonly string[];
   verb: 'train' | 'merge' | 'export' | 'predict';
   spec: Record<string, unknown>;
   /** Where the spec and the trainer's log (stderr and malformed lines) are written. */
@@ -32,6 +35,26 @@ export interface TrainerRun {
   onEvent(event: TrainerEvent): void;
   /** Grace between SIGTERM and SIGKILL when the trainer is stopped. Default: 5000 ms. */
   killGraceMs?: number;
+}
+
+/**
+ * What a trainer needs to run: the system's basics, the GPU runtime's settings, and the trainer
+ * knobs of the project. Not the worker's credentials (AWS_*, TEMPORAL_*), nor the store's
+ * location (ARENA_STORE, ARENA_STORE_URL): the worker mirrors checkpoints, the trainer only
+ * writes files where its spec says.
+ */
+const ALLOWED_NAMES = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'ARENA_TRAINER_PYTHON', 'ARENA_TRAINER_BASE_PYTHON', 'ARENA_CACHE_DIR']);
+const ALLOWED_PREFIXES = ['LC_', 'CUDA_', 'NVIDIA_'];
+
+/** The trainer's environment: the allowlist and `passEnv` from `workerEnv`, and the device it owns. */
+export function trainerEnvironment(workerEnv: NodeJS.ProcessEnv, passEnv: readonly string[], deviceIndex?: number): NodeJS.ProcessEnv {
+  const passed = new Set(passEnv);
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(workerEnv)) {
+    if (ALLOWED_NAMES.has(name) || passed.has(name) || ALLOWED_PREFIXES.some((prefix) => name.startsWith(prefix))) env[name] = value;
+  }
+  if (deviceIndex !== undefined) env['CUDA_VISIBLE_DEVICES'] = String(deviceIndex);
+  return env;
 }
 
 /** Parses one stdout line; returns a reason instead when it is not a protocol event. */
@@ -59,7 +82,7 @@ export async function runTrainer(run: TrainerRun): Promise<TrainerEvent & { even
   writeFileSync(specFile, JSON.stringify(run.spec, null, 2));
   const log = createWriteStream(path.join(run.workDir, 'trainer.log'), { flags: 'a' });
   const [program, ...args] = run.command;
-  const env = { ...process.env, ...(run.deviceIndex === undefined ? {} : { CUDA_VISIBLE_DEVICES: String(run.deviceIndex) }) };
+  const env = trainerEnvironment(process.env, run.passEnv ?? [], run.deviceIndex);
   const child = spawn(program!, [...args, run.verb, '--spec', specFile], { cwd: run.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
 
   let done: (TrainerEvent & { event: 'done' }) | undefined;

@@ -8,6 +8,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { evaluate } from '../activities/evaluate/evaluate';
 import { SUBMISSION_FILE, submit } from '../activities/submit/submit';
 import { runTrainer } from '../lib/trainer-process';
+import { loadTrainerRegistry, resolveTrainer } from '../lib/trainer-registry';
 import { loadConfig } from '../lib/config/load';
 import type { RunConfig } from '../lib/config/schema';
 import { UserInputError } from '../lib/errors';
@@ -124,7 +125,7 @@ async function writeTable(name: string, sql: string): Promise<string> {
 
 async function runTrainerVerb(verb: 'train' | 'export', spec: Record<string, unknown>): Promise<string> {
   const done = await runTrainer({
-    command: config.trainer.command,
+    ...builtInTrainer(),
     verb,
     spec,
     workDir: path.join(tmp, `${verb}-work`),
@@ -137,8 +138,14 @@ async function runTrainerVerb(verb: 'train' | 'export', spec: Record<string, unk
   return result;
 }
 
+/** The config's trainer as a worker with no operator settings resolves it. */
+function builtInTrainer(): { command: string[]; passEnv: string[] } {
+  const trainer = resolveTrainer(loadTrainerRegistry({}), config.trainer.engine);
+  return { command: trainer.argv, passEnv: trainer.env };
+}
+
 function trainerEngine(): TrainerEngineOptions {
-  return { command: config.trainer.command, config, checkpoint, repoRoot: REPO_ROOT };
+  return { ...builtInTrainer(), config, checkpoint, repoRoot: REPO_ROOT };
 }
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {

@@ -9,6 +9,12 @@ import { runTrainer, type TrainerEvent } from '../../lib/trainer-process';
 const TRAIN_CONFIG = ['seed', 'augment', 'model', 'trainer'] as const;
 const TRAIN_CODE = ['activities/train', 'trainers', 'lib/text-hashing.ts', 'lib/trainer-process.ts'];
 
+/** The worker's resolved argv and environment for the config's trainer. */
+function trainerArgv(ctx: StageContext): { command: string[]; passEnv: string[] } {
+  const trainer = ctx.trainer();
+  return { command: trainer.argv, passEnv: trainer.env };
+}
+
 function checkpointOf(result: StageResult | undefined, what: string): string {
   if (!result) throw new UserInputError(`${what}: no upstream checkpoint`);
   const dir = path.join(result.dir, 'checkpoint');
@@ -62,7 +68,7 @@ export function trainShardStage(devices: DevicePool): StageDefinition {
       const device = await devices.acquire();
       try {
         const done = await runTrainer({
-          command: ctx.config.trainer.command,
+          ...trainerArgv(ctx),
           verb: 'train',
           spec: {
             config: ctx.config,
@@ -105,7 +111,7 @@ export const mergeShardsStage: StageDefinition = {
       .map((name) => checkpointOf(ctx.upstream[name], `merge of ${name}`));
     const summary: { [key: string]: Json } = { merged: inputs.length };
     const done = await runTrainer({
-      command: ctx.config.trainer.command,
+      ...trainerArgv(ctx),
       verb: 'merge',
       spec: { config: ctx.config, inputs, output_dir: ctx.outDir },
       workDir: ctx.outDir,
@@ -130,7 +136,7 @@ export const exportModelStage: StageDefinition = {
     const summary: { [key: string]: Json } = {};
     const checkpoint = checkpointOf(ctx.upstream['model'], 'export');
     await runTrainer({
-      command: ctx.config.trainer.command,
+      ...trainerArgv(ctx),
       verb: 'export',
       spec: {
         config: ctx.config,

@@ -85,7 +85,11 @@ const learningRatesSchema = z
 
 export const trainerSchema = z
   .strictObject({
-    command: z.array(z.string()).min(1).default(['node', '--import', 'tsx', 'trainers/cpu/main.ts']).describe('argv of the trainer process'),
+    engine: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a trainer name: lowercase letters, digits, _ and -')
+      .default('cpu')
+      .describe("which trainer the worker runs, by name (lib/trainer-registry.ts): cpu, gpu, or one the worker's operator registered; never an argv"),
     epochs: z.int().positive().default(3).describe('passes over the training split'),
     batch_size: z.int().positive().default(32).describe('rows per optimizer micro-batch'),
     grad_accumulation: z.int().positive().default(1).describe('micro-batches per optimizer step'),

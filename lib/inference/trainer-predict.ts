@@ -9,8 +9,10 @@ import { readTrainerPredictions } from './trainer-predictions';
 
 /** What the `trainer` engine needs to run the trainer's own `predict` verb (docs/trainer-protocol.md). */
 export interface TrainerEngineOptions {
-  /** `trainer.command` of the run config. */
+  /** The trainer's resolved argv (lib/trainer-registry.ts). */
   command: string[];
+  /** Worker environment variables passed through to it: the registry entry's `env`. */
+  passEnv?: readonly string[];
   /** The resolved run config; it travels in the spec, the trainer reads its model settings there. */
   config: RunConfig;
   /** The final model's checkpoint folder (the merged checkpoint that `export` read). */
@@ -62,6 +64,7 @@ async function scoreTable(opts: TrainerPredictOptions, table: string, workDir: s
   const outputDir = path.join(workDir, 'output');
   const run: TrainerRun = {
     command: opts.command,
+    passEnv: opts.passEnv,
     verb: 'predict',
     spec: { config: opts.config, checkpoint: opts.checkpoint, data: table, output_dir: outputDir, batch_size: opts.batchSize },
     workDir,

@@ -1,0 +1,69 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { describeIssues, readYaml, YamlError } from './yaml-source';
+
+/**
+ * The trainers a worker can run, by name. A config names one (`trainer.engine`); the argv comes
+ * from here, so a workflow input can choose among the worker's trainers but never add a program.
+ * Operators add entries only through the worker's own settings: env ARENA_TRAINERS naming a YAML
+ * or JSON file of `<name>: {argv, env, code}`.
+ */
+
+export const TRAINERS_VARIABLE = 'ARENA_TRAINERS';
+
+const TRAINER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+const trainerEntrySchema = z.strictObject({
+  argv: z.array(z.string().min(1)).min(1).describe('program and leading arguments, run from the repository root; the verb and --spec follow'),
+  env: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'))
+    .default([])
+    .describe("worker environment variables passed through to this trainer, beyond lib/trainer-process.ts's allowlist"),
+  code: z.array(z.string().min(1)).min(1).describe("files and folders (relative to the repository root, or absolute) whose content is the trainer's code version"),
+});
+
+const operatorTrainersSchema = z.record(z.string().regex(TRAINER_NAME, 'expected a trainer name: lowercase letters, digits, _ and -'), trainerEntrySchema);
+
+export type TrainerEntry = z.infer<typeof trainerEntrySchema>;
+export type TrainerRegistry = ReadonlyMap<string, TrainerEntry>;
+
+/** Shipped with the project; an operator's file may replace them (e.g. a GPU image's own launcher). */
+const BUILT_IN: Record<string, TrainerEntry> = {
+  // The worker's own node, so the child does not depend on which `node` its PATH finds first.
+  cpu: {
+    argv: [process.execPath, '--import', 'tsx', 'trainers/cpu/main.ts'],
+    env: [],
+    code: ['trainers/cpu', 'lib/config/schema.ts', 'lib/errors.ts', 'lib/text-hashing.ts'],
+  },
+  gpu: {
+    argv: ['bash', 'trainers/gpu/run.sh'],
+    // Library paths and caches a CUDA machine may need; never credentials (pip indexes and
+    // proxies can carry tokens: build the trainer's venv ahead, see docs/gpu-trainer.md).
+    env: ['LD_LIBRARY_PATH', 'HF_HOME', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE', 'TORCH_HOME', 'XDG_CACHE_HOME', 'PYTORCH_CUDA_ALLOC_CONF', 'OMP_NUM_THREADS'],
+    code: ['trainers/gpu', 'scripts/setup-trainer-env.sh'],
+  },
+};
+
+/** The built-in trainers plus the operator's file named by ARENA_TRAINERS, if set. Read once, at worker start. */
+export function loadTrainerRegistry(env: NodeJS.ProcessEnv = process.env): TrainerRegistry {
+  const registry = new Map(Object.entries(BUILT_IN));
+  const file = env[TRAINERS_VARIABLE]?.trim();
+  if (!file) return registry;
+  const source = readYaml(path.resolve(file), 'ConfigError');
+  const parsed = operatorTrainersSchema.safeParse(source.value);
+  if (!parsed.success) throw new YamlError('ConfigError', `invalid trainer registry (${TRAINERS_VARIABLE}):\n${describeIssues(source, parsed.error.issues)}`);
+  for (const [name, entry] of Object.entries(parsed.data)) registry.set(name, entry);
+  return registry;
+}
+
+/** The entry of a config's `trainer.engine`; `where` prefixes the error, which lists the known names. */
+export function resolveTrainer(registry: TrainerRegistry, engine: string, where = 'trainer.engine'): TrainerEntry {
+  const entry = registry.get(engine);
+  if (!entry) throw new YamlError('ConfigError', `${where}: unknown trainer '${engine}'; this worker knows ${[...registry.keys()].sort().join(', ')}`);
+  return entry;
+}
+
+/** Absolute paths of the files and folders whose content is the trainer's code version, for cache keys. */
+export function trainerCodeRoots(registry: TrainerRegistry, engine: string, repoRoot: string): string[] {
+  return resolveTrainer(registry, engine).code.map((p) => path.resolve(repoRoot, p));
+}
