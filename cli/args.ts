@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { PROTOTYPE_KEYS } from '../lib/config/load';
 
 export interface ParsedArgs {
   positional: string[];
@@ -34,6 +35,9 @@ export function parseSetFlags(set: string | true | string[] | undefined): Record
     const eq = item.indexOf('=');
     if (eq <= 0) throw new Error(`--set ${item}: expected key.path=value`);
     const keys = item.slice(0, eq).split('.');
+    // `--set __proto__.x=1` would otherwise walk into Object.prototype and write there.
+    const bad = keys.find((key) => PROTOTYPE_KEYS.has(key));
+    if (bad !== undefined) throw new Error(`--set ${item}: '${bad}' cannot be a config key`);
     let node = overrides;
     for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
     node[keys[keys.length - 1]!] = parse(item.slice(eq + 1));

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { describeIssues, issueKeyPath, readYaml, YamlError, type YamlSource } from '../yaml-source';
+import { describeIssues, formatPath, issueKeyPath, lineOf, readYaml, YamlError, type YamlSource } from '../yaml-source';
 import { runConfigSchema, type RunConfig } from './schema';
 
 /** Where named configs live: `configs/` of the project, unless the caller says otherwise. */
@@ -19,6 +19,8 @@ const CONFIG_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export function loadConfig(name: string, options: LoadConfigOptions = {}): RunConfig {
   const configDir = options.configDir ?? DEFAULT_CONFIG_DIR;
   const chain = readChain(name, configDir);
+  for (const source of chain) checkKeys(name, source.value, [], (keyPath) => `${source.file}:${lineOf(source, keyPath)}`);
+  if (options.overrides) checkKeys(name, options.overrides, [], () => '(overrides)');
   let merged: Record<string, unknown> = {};
   for (const source of [...chain].reverse()) merged = deepMerge(merged, withoutKey(source.value, 'extends'));
   if (options.overrides) merged = deepMerge(merged, options.overrides);
@@ -61,6 +63,18 @@ function readChain(name: string, configDir: string): YamlSource[] {
     next = parent;
   }
   return chain;
+}
+
+/** Keys that reach an object's prototype when merged: refused before any merge, wherever they come from. */
+export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+function checkKeys(name: string, value: unknown, keyPath: (string | number)[], where: (keyPath: (string | number)[]) => string): void {
+  if (typeof value !== 'object' || value === null) return;
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = [...keyPath, Array.isArray(value) ? Number(key) : key];
+    if (PROTOTYPE_KEYS.has(key)) throw new YamlError('ConfigError', `invalid config '${name}':\n${where(childPath)}: ${formatPath(childPath)}: '${key}' cannot be a config key`);
+    checkKeys(name, child, childPath, where);
+  }
 }
 
 function configRefError(from: YamlSource | undefined, message: string): YamlError {
