@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { ArtifactFile, StageResult } from '../stage';
 import { listFiles, sha256File } from './hash';
 import type { ObjectStore } from './object-store';
+import { checkStoreKey } from './store-key';
+import { UserInputError } from '../errors';
 
 const MANIFEST = 'manifest.json';
 /** Written last to the remote copy of a folder: a remote folder without it is incomplete. */
@@ -31,22 +33,26 @@ export class RunStore {
   ) {}
 
   outputRef(stageId: string, cacheKey: string): string {
-    return `stages/${stageId}/${cacheKey}`;
+    return `stages/${checkStoreKey(stageId, 'stage id')}/${checkStoreKey(cacheKey, 'cache key')}`;
   }
 
   checkpointRef(stageId: string, cacheKey: string): string {
-    return `checkpoints/${stageId}/${cacheKey}`;
+    return `checkpoints/${checkStoreKey(stageId, 'stage id')}/${checkStoreKey(cacheKey, 'cache key')}`;
   }
 
+  /**
+   * The local path of a reference. Every reference, including those read back from workflow
+   * history and heartbeat details, passes here, so none resolves outside the store.
+   */
   local(ref: string): string {
-    return path.join(this.root, ...ref.split('/'));
+    return path.join(this.root, ...checkStoreKey(ref, 'store reference').split('/'));
   }
 
   /** The store reference of a folder under the local root. */
   refOf(localPath: string): string {
     const rel = path.relative(this.root, localPath);
-    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`${localPath} is outside the run store ${this.root}`);
-    return rel.split(path.sep).join('/');
+    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new UserInputError(`${localPath} is outside the run store ${this.root}`);
+    return checkStoreKey(rel.split(path.sep).join('/'), `store reference of ${localPath}`);
   }
 
   /** A fresh folder for an attempt to write into. */
@@ -151,7 +157,7 @@ export class RunStore {
 
   /** Keeps a failed attempt's folder (its logs) where no lookup will take it for an output. */
   discard(scratch: string, stageId: string): string {
-    const failedDir = path.join(this.root, 'failed', stageId);
+    const failedDir = path.join(this.root, 'failed', ...checkStoreKey(stageId, 'stage id').split('/'));
     mkdirSync(failedDir, { recursive: true });
     const kept = path.join(failedDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${path.basename(scratch)}`);
     renameSync(scratch, kept);

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { UserInputError } from '../errors';
+import { checkStoreKey } from './store-key';
 import { listFiles } from './hash';
 import type { ObjectStore } from './object-store';
 
@@ -166,9 +167,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   private objectKey(key: string): string {
-    if (key === '' || key.split('/').some((part) => part === '' || part === '.' || part === '..')) {
-      throw new Error(`Object store key ${JSON.stringify(key)} must be a relative '/'-separated path without empty, '.' or '..' segments`);
-    }
+    checkStoreKey(key, 'Object store key');
     return this.root ? `${this.root}/${key}` : key;
   }
 
