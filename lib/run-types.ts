@@ -2,15 +2,7 @@ import type { RunConfig } from './config/schema';
 import type { ResolvedPipeline } from './pipeline/schema';
 import type { Json } from './stage';
 
-/** The workflow's input, as typed on the command line: `--input '{"config":"micro"}'`. */
-export interface PipelineInput {
-  /** Name of a file in `configs/`, without `.yaml`. */
-  config: string;
-  /** Values merged over the config, e.g. `{"trainer": {"epochs": 1}}`. Default: none. */
-  overrides?: Record<string, unknown>;
-  /** Run every stage even when a valid cached output exists. Default: false. */
-  noCache?: boolean;
-}
+export type { PipelineInput } from './workflow-input';
 
 /** What the first activity resolves from files, so that it is recorded in history and replay reads none. */
 export interface ResolvedRun {

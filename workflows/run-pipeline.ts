@@ -13,7 +13,8 @@ import {
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { ResolvedStage } from '../lib/pipeline/schema';
-import type { PipelineInput, PipelineResult, ResolvedRun, RunProgress, StageProgress } from '../lib/run-types';
+import type { PipelineResult, ResolvedRun, RunProgress, StageProgress } from '../lib/run-types';
+import { describeInputIssues, pipelineInputSchema, type PipelineInput } from '../lib/workflow-input';
 import type { Json, StageResult } from '../lib/stage';
 import type { StageRequest } from '../activities/stage-runner';
 import { initialStageProgress, progressMarkdown } from './progress';
@@ -34,7 +35,8 @@ const { resolveRun } = proxyActivities<Activities>({
  * Runs any pipeline of `pipelines/`: the workflow type is the pipeline's name. Stages start as soon
  * as what they need is done; a stage that spends its retry budget fails the run with its cause.
  */
-export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
+export async function runPipeline(rawInput?: unknown): Promise<PipelineResult> {
+  const input = validInput(rawInput);
   const pipelineName = workflowInfo().workflowType;
   const progress: RunProgress = { pipeline: pipelineName, config: input.config, status: 'resolving', stages: {} };
   setHandler(progressQuery, () => progress);
@@ -106,6 +108,19 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
       ...(logLoss !== undefined ? [{ key: ARENA_VAL_LOG_LOSS, value: logLoss }] : []),
     ];
   }
+}
+
+/**
+ * The input, checked before anything else: a bad one fails the run at once, not retryable, naming
+ * the field. The input itself goes on, not zod's copy, which would silently drop a `__proto__`
+ * key of the overrides that the worker's config loader refuses by name.
+ */
+function validInput(rawInput: unknown): PipelineInput {
+  const parsed = pipelineInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({ message: `invalid workflow input: ${describeInputIssues(parsed.error.issues)}`, type: 'InvalidWorkflowInput', nonRetryable: true });
+  }
+  return rawInput as PipelineInput;
 }
 
 /** Runs one pipeline stage: the composite train stage, or a single activity. */

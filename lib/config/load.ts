@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describeIssues, formatPath, issueKeyPath, lineOf, readYaml, YamlError, type YamlSource } from '../yaml-source';
+import { CONFIG_NAME } from '../workflow-input';
 import { runConfigSchema, type RunConfig } from './schema';
 
 /** Where named configs live: `configs/` of the project, unless the caller says otherwise. */
@@ -12,8 +13,6 @@ export interface LoadConfigOptions {
   /** Values merged over the resolved file, e.g. from `arena run --set`; validated like the file. */
   overrides?: Record<string, unknown>;
 }
-
-const CONFIG_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** Reads `configs/<name>.yaml`, follows `extends`, applies defaults and overrides, validates. */
 export function loadConfig(name: string, options: LoadConfigOptions = {}): RunConfig {
