@@ -3,6 +3,7 @@ import { stringify } from 'yaml';
 import { Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../lib/config/load';
+import { checkWorkflowOverrides } from '../lib/config/workflow-overrides';
 import { ensureDevServer, stopDevServer } from '../lib/dev-server';
 import type { PipelineInput, PipelineResult, RunProgress } from '../lib/run-types';
 import { connectClient, connectWorker } from '../lib/temporal-connection';
@@ -110,7 +111,8 @@ type Flags = ReturnType<typeof parseArgs>['flags'];
 async function run(flags: Flags, uiUrl = 'http://localhost:8233'): Promise<number> {
   const config = required(typeof flags['config'] === 'string' ? flags['config'] : undefined, 'run needs --config NAME');
   const overrides = parseSetFlags(flags['set']);
-  // A bad config is reported here, before a run is started for it.
+  // A bad config is reported here, before a run is started for it; the worker checks it again.
+  checkWorkflowOverrides(config, overrides);
   loadConfig(config, { overrides });
   const pipeline = typeof flags['pipeline'] === 'string' ? flags['pipeline'] : 'train-pipeline';
   const input: PipelineInput = { config, overrides, noCache: flags['no-cache'] === true };
