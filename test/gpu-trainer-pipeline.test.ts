@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DEFAULT_CONFIG_DIR } from '../lib/config/load';
 import type { PipelineResult } from '../lib/run-types';
 import { REPO_ROOT } from '../worker';
 import { saveHistoryIfAsked } from './helpers/histories';
@@ -14,13 +15,18 @@ describe('train-pipeline with the Python Gemma-2 trainer, through Temporal', () 
   let workers: RunningWorkers;
   const store = tempDir('gemma-store');
   const models = tempDir('gemma-model');
+  // model.basemodel_path is a filesystem root of the worker, which a workflow input may not set:
+  // the test's backbone is named by a config on the worker's side instead.
+  const configDir = tempDir('gemma-configs');
   const taskQueue = 'gemma2-tiny';
 
   before(async () => {
     const python = execFileSync('bash', ['scripts/setup-trainer-env.sh'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
     execFileSync(python, ['trainers/gpu/tests/tiny_gemma2.py', path.join(models, 'gemma2-tiny')], { cwd: REPO_ROOT, env: { ...process.env, PYTHONPATH: 'trainers/gpu' } });
     env = await startTemporal();
-    workers = await startWorkers(env, { taskQueue, storeDir: store, devices: 2 });
+    cpSync(DEFAULT_CONFIG_DIR, configDir, { recursive: true });
+    writeFileSync(path.join(configDir, 'gemma2_tiny_test.yaml'), `extends: gemma2_tiny_cpu\nmodel:\n  basemodel_path: ${JSON.stringify(path.join(models, 'gemma2-tiny'))}\n`);
+    workers = await startWorkers(env, { taskQueue, storeDir: store, devices: 2, configDir });
   });
 
   after(async () => {
@@ -28,12 +34,13 @@ describe('train-pipeline with the Python Gemma-2 trainer, through Temporal', () 
     await env?.teardown();
     removeDir(store);
     removeDir(models);
+    removeDir(configDir);
   });
 
   it('trains two shards per round on a tiny random Gemma-2, merges them, exports ONNX, evaluates and submits', async () => {
     const handle = await startRun(env, taskQueue, 'gemma2-tiny', {
-      config: 'gemma2_tiny_cpu',
-      overrides: { ...sampleData(), model: { basemodel_path: path.join(models, 'gemma2-tiny') }, trainer: { epochs: 2, round_epochs: 1, gpus: 2 } },
+      config: 'gemma2_tiny_test',
+      overrides: { ...sampleData(), trainer: { epochs: 2, round_epochs: 1, gpus: 2 } },
     });
     const result = (await handle.result()) as PipelineResult;
     await saveHistoryIfAsked(handle, 'gemma2-tiny');

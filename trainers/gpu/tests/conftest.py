@@ -34,7 +34,7 @@ SCHEMA_DEFAULTS = {
         "lora": {"r": 16, "alpha": 32, "dropout": 0.05, "target_modules": ["q_proj", "k_proj", "v_proj"]},
     },
     "trainer": {
-        "command": ["node", "--import", "tsx", "trainers/cpu/main.ts"], "epochs": 3, "batch_size": 32, "grad_accumulation": 1,
+        "engine": "cpu", "epochs": 3, "batch_size": 32, "grad_accumulation": 1,
         "lr": {"backbone": 1e-3, "features": 5e-4, "head": 5e-4}, "weight_decay": 0.01, "warmup_ratio": 0.1,
         "checkpoint_every_steps": 20, "early_stopping_patience": 2, "gpus": 1, "round_epochs": 1, "step_delay_ms": 0,
     },
@@ -135,15 +135,19 @@ def train_spec(config: dict, dataset: dict, folder, **fields) -> dict:
     return {**spec, **fields}
 
 
+# The argv the worker's registry (lib/trainer-registry.ts) gives the engine these tests run.
+TRAINER_ARGV = {"gpu": ["bash", "trainers/gpu/run.sh"]}
+
+
 def start_trainer(verb: str, spec: dict, folder) -> subprocess.Popen:
-    """The trainer as the activity starts it: trainer.command of the config, cwd the repo root, own
+    """The trainer as the activity starts it: the argv of the config's trainer.engine, cwd the repo root, own
     process group, stdin a pipe nobody writes to, stderr to <folder>/trainer.log."""
     os.makedirs(folder, exist_ok=True)
     spec_file = os.path.join(folder, f"{verb}-spec.json")
     with open(spec_file, "w", encoding="utf-8") as f:
         json.dump(spec, f)
     env = {**os.environ, "ARENA_TRAINER_PYTHON": sys.executable}
-    command = spec["config"]["trainer"]["command"]
+    command = TRAINER_ARGV[spec["config"]["trainer"]["engine"]]
     log = open(os.path.join(folder, "trainer.log"), "a", encoding="utf-8")
     process = subprocess.Popen([*command, verb, "--spec", spec_file], cwd=REPO_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
     log.close()
