@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU trainer's entry point for `trainer.command`, run from the repository root:
+# The GPU trainer's entry point (the `gpu` engine of lib/trainer-registry.ts), run from the repository root:
 #   bash trainers/gpu/run.sh <train|merge|export|predict> --spec spec.json
 # Python: $ARENA_TRAINER_PYTHON, else the cached venv of scripts/setup-trainer-env.sh (built on first use).
 set -euo pipefail
