@@ -40,8 +40,8 @@ export interface TrainerRun {
 /**
  * What a trainer needs to run: the system's basics, the GPU runtime's settings, and the trainer
  * knobs of the project. Not the worker's credentials (AWS_*, TEMPORAL_*), nor the store's
- * location (ARENA_STORE, ARENA_STORE_URL): the worker mirrors checkpoints, the trainer only
- * writes files where its spec says.
+ * location (ARENA_STORE, ARENA_STORE_URL): the worker mirrors checkpoints, so a trainer needs
+ * only the folders its spec names.
  */
 const ALLOWED_NAMES = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'ARENA_TRAINER_PYTHON', 'ARENA_TRAINER_BASE_PYTHON', 'ARENA_CACHE_DIR']);
 const ALLOWED_PREFIXES = ['LC_', 'CUDA_', 'NVIDIA_'];

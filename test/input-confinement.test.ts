@@ -61,6 +61,15 @@ describe('a workflow input is data, never power (issue 9, through Temporal)', ()
     assert.deepEqual(readdirSync(store), [], 'the store has no stage, checkpoint or failed folders');
   });
 
+  it('a __proto__ key in the overrides reaches the worker and is refused by name', async () => {
+    const overrides = JSON.parse('{"__proto__": {"polluted": 1}}') as Record<string, unknown>;
+    const handle = await env.client.workflow.start('train-pipeline', { taskQueue, workflowId: 'proto-override', args: [{ config: 'micro', overrides }] });
+    const err = await failureOf(handle);
+    assert.equal((err.cause?.cause as Error | undefined)?.message, "invalid config 'micro':\n(overrides): __proto__: '__proto__' cannot be a config key");
+    assert.deepEqual(await scheduledActivities(handle), ['resolveRun']);
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+  });
+
   // Each bad input fails the run at once (not a workflow task failing forever), naming the field.
   const badInputs: Array<{ name: string; args: unknown[]; message: string }> = [
     { name: 'no-input', args: [], message: 'invalid workflow input: (input): Invalid input: expected object, received undefined' },

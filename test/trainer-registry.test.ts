@@ -81,7 +81,7 @@ describe('trainer environment (issue 9, allowlisted child environment)', () => {
     removeDir(dir);
   });
 
-  it('passes only the allowlist, the entry’s own names and the device', () => {
+  it("passes only the allowlist, the entry's own names and the device", () => {
     const env = trainerEnvironment({ PATH: '/bin', HOME: '/home/w', LANG: 'C', LC_ALL: 'C', TZ: 'UTC', TMPDIR: '/tmp', NVIDIA_VISIBLE_DEVICES: 'all', ARENA_TRAINER_PYTHON: '/py', ARENA_STORE: '/store', ARENA_STORE_URL: 's3://b', AWS_PROFILE: 'p', TEMPORAL_ADDRESS: 'x:7233', HF_TOKEN: 't', SSH_AUTH_SOCK: '/s' }, ['HF_TOKEN'], 3);
     assert.deepEqual(env, { PATH: '/bin', HOME: '/home/w', LANG: 'C', LC_ALL: 'C', TZ: 'UTC', TMPDIR: '/tmp', NVIDIA_VISIBLE_DEVICES: 'all', ARENA_TRAINER_PYTHON: '/py', HF_TOKEN: 't', CUDA_VISIBLE_DEVICES: '3' });
   });

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { UserInputError } from '../errors';
 import type { ArtifactFile, StageResult } from '../stage';
 import { listFiles, sha256File } from './hash';
 import type { ObjectStore } from './object-store';
 import { checkStoreKey } from './store-key';
-import { UserInputError } from '../errors';
 
 const MANIFEST = 'manifest.json';
 /** Written last to the remote copy of a folder: a remote folder without it is incomplete. */
