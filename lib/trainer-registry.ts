@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { trainerNameSchema } from './config/schema';
 import { describeIssues, readYaml, YamlError } from './yaml-source';
 
 /**
@@ -11,8 +12,6 @@ import { describeIssues, readYaml, YamlError } from './yaml-source';
 
 export const TRAINERS_VARIABLE = 'ARENA_TRAINERS';
 
-const TRAINER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
-
 const trainerEntrySchema = z.strictObject({
   argv: z.array(z.string().min(1)).min(1).describe('program and leading arguments, run from the repository root; the verb and --spec follow'),
   env: z
@@ -22,7 +21,7 @@ const trainerEntrySchema = z.strictObject({
   code: z.array(z.string().min(1)).min(1).describe("files and folders (relative to the repository root, or absolute) whose content is the trainer's code version"),
 });
 
-const operatorTrainersSchema = z.record(z.string().regex(TRAINER_NAME, 'expected a trainer name: lowercase letters, digits, _ and -'), trainerEntrySchema);
+const operatorTrainersSchema = z.record(trainerNameSchema, trainerEntrySchema);
 
 export type TrainerEntry = z.infer<typeof trainerEntrySchema>;
 export type TrainerRegistry = ReadonlyMap<string, TrainerEntry>;

@@ -7,6 +7,9 @@ import { z } from 'zod';
 
 const probability = z.number().gt(0).lt(1);
 
+/** A trainer's name in a worker's registry (lib/trainer-registry.ts): a name, never a path or an argv. */
+export const trainerNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a trainer name: lowercase letters, digits, _ and -');
+
 const dataSourceSchema = z
   .strictObject({
     format: z.enum(['wsdm', 'lmsys']).describe('wsdm: parquet with a `winner` column; lmsys: Kaggle CSV, JSON-list texts, one-hot winner'),
@@ -85,9 +88,7 @@ const learningRatesSchema = z
 
 export const trainerSchema = z
   .strictObject({
-    engine: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a trainer name: lowercase letters, digits, _ and -')
+    engine: trainerNameSchema
       .default('cpu')
       .describe("which trainer the worker runs, by name (lib/trainer-registry.ts): cpu, gpu, or one the worker's operator registered; never an argv"),
     epochs: z.int().positive().default(3).describe('passes over the training split'),
