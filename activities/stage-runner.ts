@@ -1,7 +1,10 @@
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { RunConfig } from '../lib/config/schema';
-import type { Json, StageContext, StageDefinition, StageResult } from '../lib/stage';
-import { sha256File, sha256Json, sha256Sources } from '../lib/store/hash';
+import type { ConfigSection, RunConfig } from '../lib/config/schema';
+import { LOG_DIR, type ConfigSlice, type Json, type StageContext, type StageDefinition, type StageResult } from '../lib/stage';
+import { codeContract, type CodeContract } from '../lib/stage-contract/code-contract';
+import { trainerCode } from '../lib/stage-contract/trainer-code';
+import { sha256File, sha256Json } from '../lib/store/hash';
 import type { RunStore } from '../lib/store/run-store';
 import { UserInputError } from '../lib/errors';
 
@@ -28,33 +31,39 @@ export interface StageHooks {
   log(message: string): void;
 }
 
-const codeVersions = new Map<StageDefinition, string>();
-
-function codeVersion(def: StageDefinition, repoRoot: string): string {
-  let version = codeVersions.get(def);
-  if (version === undefined) {
-    version = sha256Sources(repoRoot, def.codePaths);
-    codeVersions.set(def, version);
-  }
-  return version;
+/** A stage's view of the run config: only the sections it declares. */
+export function configSlice<S extends ConfigSection>(def: StageDefinition<S>, config: RunConfig): ConfigSlice<S> {
+  return Object.fromEntries(def.config.map((section) => [section, config[section]])) as ConfigSlice<S>;
 }
 
-/** The cache key: the stage's code version, its resolved parameters and the content hashes of its inputs. */
-export async function cacheKeyOf(def: StageDefinition, request: StageRequest, env: StageEnvironment): Promise<string> {
-  const externalFiles = def.externalInputs?.(request.config, env.repoRoot) ?? [];
+/** The code a stage runs for this config: its own closure, plus its trainer's code when it runs one. */
+export function stageCode(def: StageDefinition, config: RunConfig, repoRoot: string): CodeContract {
+  const engine = def.trainer?.(configSlice(def, config));
+  const trainer = engine === undefined ? { entries: [], files: [] } : trainerCode(engine, repoRoot);
+  return codeContract(repoRoot, [def.source, ...trainer.entries], trainer.files);
+}
+
+/** Everything that enters a stage's cache key; `arena explain` prints it. */
+export async function keyContents(def: StageDefinition, request: StageRequest, repoRoot: string) {
+  const externalFiles = def.externalInputs?.(configSlice(def, request.config), repoRoot) ?? [];
   const external: Record<string, string> = {};
   for (const file of externalFiles) external[file] = await sha256File(file);
-  return sha256Json({
+  return {
     stageId: request.stageId,
     activity: def.activity,
-    code: codeVersion(def, env.repoRoot),
+    code: stageCode(def, request.config, repoRoot).version,
     params: request.params,
-    config: Object.fromEntries(def.configSections.map((section) => [section, request.config[section]])),
+    config: configSlice(def, request.config),
     upstream: Object.fromEntries(
       Object.entries(request.upstream).map(([name, result]) => [name, Object.fromEntries(Object.values(result.files).map((f) => [f.path, f.sha256]))]),
     ),
     external,
-  }).slice(0, 24);
+  };
+}
+
+/** The cache key: the stage's code version, params, config slice and the content hashes of its inputs. */
+export async function cacheKeyOf(def: StageDefinition, request: StageRequest, env: StageEnvironment): Promise<string> {
+  return sha256Json(await keyContents(def, request, env.repoRoot)).slice(0, 24);
 }
 
 /** Serves the stage from the cache, or runs it into a scratch folder and commits that on success. */
@@ -71,10 +80,13 @@ export async function runStage(def: StageDefinition, request: StageRequest, env:
   for (const [name, result] of Object.entries(request.upstream)) upstream[name] = { ...result, dir: await env.store.materialize(result) };
   const checkpointRef = env.store.checkpointRef(request.stageId, cacheKey);
   const scratch = env.store.createScratch(request.stageId, cacheKey);
+  const logDir = path.join(scratch, LOG_DIR);
+  mkdirSync(logDir);
   const ctx: StageContext = {
-    config: request.config,
+    config: configSlice(def, request.config),
     params: request.params,
     outDir: scratch,
+    logDir,
     checkpointDir: env.store.local(checkpointRef),
     checkpoints: {
       publish: async (dir) => {
@@ -95,7 +107,7 @@ export async function runStage(def: StageDefinition, request: StageRequest, env:
   };
   try {
     const summary = await def.run(ctx);
-    return await env.store.commit(scratch, request.stageId, def.activity, cacheKey, summary);
+    return await env.store.commit(scratch, { stageId: request.stageId, activity: def.activity, cacheKey, outputs: def.outputs, logDir: LOG_DIR }, summary);
   } catch (err) {
     const kept = env.store.discard(scratch, request.stageId);
     hooks.log(`${request.stageId}: failed; its scratch folder is kept at ${kept}`);

@@ -161,7 +161,9 @@ def settings_from_config(file: str, config: Any) -> Settings:
         augment_mode=c.choice("augment.mode", ("none", "append", "alternate", "per_gpu")),
         model=model,
         trainer=trainer,
-        eval_batch_size=c.positive("evaluate.batch_size"),
+        # The train stages hand over only the sections they are keyed on (seed, augment, model,
+        # trainer); validation during training then batches as training does.
+        eval_batch_size=c.get("evaluate.batch_size", int, optional=True, default=trainer.batch_size),
     )
 
 
