@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { PipelineResult } from '../lib/run-types';
+import { listFiles } from '../lib/store/hash';
+import { removeDir, sampleData, startRun, startTemporal, startWorkers, tempDir, type RunningWorkers } from './helpers/temporal';
+
+/** Every committed entry of a store: stage id → the cache keys it holds. */
+function storeKeys(store: string): Record<string, string[]> {
+  const keys: Record<string, string[]> = {};
+  for (const file of listFiles(path.join(store, 'stages')).filter((f) => f.endsWith('/manifest.json'))) {
+    const manifest = JSON.parse(readFileSync(path.join(store, 'stages', file), 'utf8')) as { stageId: string; cacheKey: string };
+    (keys[manifest.stageId] ??= []).push(manifest.cacheKey);
+  }
+  return keys;
+}
+
+describe('cache keys are a function of the config, code and data only', () => {
+  let env: TestWorkflowEnvironment;
+  let workers: RunningWorkers;
+  const store = tempDir('determinism-store');
+  const taskQueue = 'determinism-test';
+
+  before(async () => {
+    env = await startTemporal();
+    workers = await startWorkers(env, { taskQueue, storeDir: store, devices: 2 });
+  });
+
+  after(async () => {
+    await workers?.stop();
+    await env?.teardown();
+    removeDir(store);
+  });
+
+  it('gives every stage, train sub-steps included, the same key in two --no-cache runs of micro', async () => {
+    const input = { config: 'micro', overrides: sampleData(), noCache: true };
+    const runs: Record<string, string[]>[] = [];
+    for (const id of ['determinism-1', 'determinism-2']) {
+      const result = (await (await startRun(env, taskQueue, id, input)).result()) as PipelineResult;
+      for (const [stage, r] of Object.entries(result.stages)) assert.equal(r.cacheHit, false, `${id}: ${stage} was executed`);
+      runs.push(storeKeys(store));
+      // The second run must neither overwrite the first's entries nor resume from its checkpoints.
+      renameSync(path.join(store, 'stages'), path.join(store, `stages-${id}`));
+      if (existsSync(path.join(store, 'checkpoints'))) renameSync(path.join(store, 'checkpoints'), path.join(store, `checkpoints-${id}`));
+    }
+    const [first, second] = runs as [Record<string, string[]>, Record<string, string[]>];
+    assert.ok(Object.keys(first).length >= 7 + 3, `stages and train sub-steps: ${Object.keys(first).join(', ')}`);
+    for (const [stageId, keys] of Object.entries(first)) assert.equal(keys.length, 1, `${stageId}: one entry per run`);
+    assert.deepEqual(second, first);
+  });
+});
