@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { ConfigSection, RunConfig } from '../lib/config/schema';
-import { LOG_DIR, type ConfigSlice, type Json, type StageContext, type StageDefinition, type StageResult } from '../lib/stage';
-import { codeContract, type CodeContract } from '../lib/stage-contract/code-contract';
-import { trainerCode } from '../lib/stage-contract/trainer-code';
+import type { RunConfig } from '../lib/config/schema';
+import { LOG_DIR, type Json, type StageContext, type StageDefinition, type StageResult } from '../lib/stage';
+import { configSlice, stageCode } from '../lib/stage-contract/stage-code';
 import { sha256File, sha256Json } from '../lib/store/hash';
 import type { RunStore } from '../lib/store/run-store';
 import { UserInputError } from '../lib/errors';
@@ -29,18 +28,6 @@ export interface StageHooks {
   heartbeat(details?: unknown): void;
   signal: AbortSignal;
   log(message: string): void;
-}
-
-/** A stage's view of the run config: only the sections it declares. */
-export function configSlice<S extends ConfigSection>(def: StageDefinition<S>, config: RunConfig): ConfigSlice<S> {
-  return Object.fromEntries(def.config.map((section) => [section, config[section]])) as ConfigSlice<S>;
-}
-
-/** The code a stage runs for this config: its own closure, plus its trainer's code when it runs one. */
-export function stageCode(def: StageDefinition, config: RunConfig, repoRoot: string): CodeContract {
-  const engine = def.trainer?.(configSlice(def, config));
-  const trainer = engine === undefined ? { entries: [], files: [] } : trainerCode(engine, repoRoot);
-  return codeContract(repoRoot, [def.source, ...trainer.entries], trainer.files);
 }
 
 /** Everything that enters a stage's cache key; `arena explain` prints it. */

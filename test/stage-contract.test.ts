@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { augmentStage } from '../activities/augment/stage';
+import { evaluateStage } from '../activities/evaluate/stage';
+import { featuresStage } from '../activities/features/stage';
+import { ingestStage } from '../activities/ingest/stage';
+import { splitStage } from '../activities/split/stage';
+import { submitStage } from '../activities/submit/stage';
+import { DevicePool } from '../activities/train/device-pool';
+import { exportModelStage, mergeShardsStage, trainShardStage } from '../activities/train/stage';
+import { loadConfig } from '../lib/config/load';
+import type { RunConfig } from '../lib/config/schema';
+import { defineStage, type StageDefinition } from '../lib/stage';
+import { contractOf } from '../lib/stage-contract/code-contract';
+import { moduleClosure, type ModuleClosure } from '../lib/stage-contract/module-closure';
+import { sourceOf } from '../lib/stage-contract/source-of';
+import { configSlice, stageCodeSet } from '../lib/stage-contract/stage-code';
+import { removeDir, tempDir } from './helpers/temporal';
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+const STAGES: Record<string, StageDefinition> = {
+  ingest: ingestStage,
+  features: featuresStage,
+  augment: augmentStage,
+  split: splitStage,
+  trainShard: trainShardStage(new DevicePool(1)),
+  mergeShards: mergeShardsStage,
+  exportModel: exportModelStage,
+  evaluate: evaluateStage,
+  submit: submitStage,
+};
+
+/** The configs whose code sets differ: the CPU trainer, and the GPU trainer with the trainer engine for scoring. */
+const CONFIGS: Record<string, RunConfig> = {
+  cpu: loadConfig('micro'),
+  gpu: loadConfig('gemma2_tiny_cpu', { overrides: { evaluate: { engine: 'trainer' }, submit: { engine: 'trainer' } } }),
+};
+
+interface CodeSet {
+  name: string;
+  closure: ModuleClosure;
+  files: string[];
+}
+
+/** A copy of the tracked files of the repo (node_modules linked), where files can be changed freely. */
+function copyRepo(): string {
+  const root = tempDir('contract-repo');
+  for (const file of execFileSync('git', ['ls-files'], { cwd: REPO_ROOT, encoding: 'utf8' }).split('\n').filter(Boolean)) {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    cpSync(path.join(REPO_ROOT, file), path.join(root, file));
+  }
+  symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  return root;
+}
+
+/** Runs `fn` while `file` (in `root`) has one more byte, then restores it. */
+function withChanged<T>(root: string, file: string, fn: () => T): T {
+  const abs = path.join(root, file);
+  const original = readFileSync(abs);
+  appendFileSync(abs, '\n');
+  try {
+    return fn();
+  } finally {
+    writeFileSync(abs, original);
+  }
+}
+
+describe('stage code versions are derived from the code', () => {
+  let root: string;
+  let sets: CodeSet[];
+  const version = (root: string, set: CodeSet) => contractOf(root, set.closure, set.files).version;
+
+  before(() => {
+    root = copyRepo();
+    sets = [];
+    for (const [configName, config] of Object.entries(CONFIGS)) {
+      for (const [stage, def] of Object.entries(STAGES)) {
+        const code = stageCodeSet(def, config, root);
+        sets.push({ name: `${stage} (${configName})`, closure: moduleClosure(root, code.entries), files: code.files });
+      }
+    }
+  });
+
+  after(() => removeDir(root));
+
+  it('changes the code version of exactly the stages whose closure holds a changed file', () => {
+    const base = new Map(sets.map((s) => [s.name, version(root, s)]));
+    const allFiles = [...new Set(sets.flatMap((s) => [...s.closure.files, ...s.files]))].sort();
+    for (const file of allFiles) {
+      withChanged(root, file, () => {
+        for (const set of sets) {
+          const inClosure = set.closure.files.includes(file) || set.files.includes(file);
+          assert.equal(version(root, set) !== base.get(set.name), inClosure, `${file} ${inClosure ? 'must' : 'must not'} change the code version of ${set.name}`);
+        }
+      });
+    }
+    // Every stage's own files, its SQL and the trainers' code are in: spot checks of the closures themselves.
+    const filesOf = (name: string) => new Set([...sets.find((s) => s.name === name)!.closure.files, ...sets.find((s) => s.name === name)!.files]);
+    for (const file of ['activities/ingest/read-csv.sql', 'lib/data-files.ts', 'lib/duckdb.ts']) assert.ok(filesOf('ingest (cpu)').has(file), `ingest: ${file}`);
+    for (const file of ['activities/features/python-char-classes.json', 'activities/features/text-measure-worker.ts', 'activities/features/sentiment.sql']) {
+      assert.ok(filesOf('features (cpu)').has(file), `features: ${file}`);
+    }
+    for (const file of ['lib/feature-columns.ts', 'activities/augment/augment.sql']) assert.ok(filesOf('augment (cpu)').has(file), `augment: ${file}`);
+    assert.ok(filesOf('trainShard (cpu)').has('trainers/cpu/read-split.sql'));
+    assert.ok(filesOf('trainShard (gpu)').has('trainers/gpu/arena_trainer/train.py'));
+    assert.ok(filesOf('evaluate (gpu)').has('trainers/gpu/requirements.txt'));
+    assert.ok(!filesOf('evaluate (cpu)').has('trainers/cpu/main.ts'), 'the onnx engine runs no trainer');
+    assert.ok(![...filesOf('trainShard (gpu)')].some((f) => f.startsWith('trainers/gpu/tests/')), 'trainer tests are not trainer code');
+    console.log(`# ${allFiles.length} files changed one at a time across ${sets.length} stage code sets`);
+  });
+
+  it('changes no key for files outside every closure: docs, tests, benches, configs', () => {
+    const base = sets.map((s) => version(root, s));
+    for (const file of ['README.md', 'docs/trainer-protocol.md', 'test/workflow.test.ts', 'trainers/gpu/tests/test_train.py', 'bench/train.ts', 'cli/arena.ts']) {
+      withChanged(root, file, () => assert.deepEqual(sets.map((s) => version(root, s)), base, file));
+    }
+  });
+
+  it('changes the code version when a locked package version changes', () => {
+    const lockFile = path.join(root, 'package-lock.json');
+    const original = readFileSync(lockFile, 'utf8');
+    const lock = JSON.parse(original);
+    const before = sets.map((s) => version(root, s));
+    lock.packages['node_modules/@duckdb/node-api'].version = '0.0.0-test';
+    writeFileSync(lockFile, JSON.stringify(lock));
+    try {
+      sets.forEach((set, i) => assert.equal(version(root, set) !== before[i], set.closure.packages.includes('@duckdb/node-api'), set.name));
+      assert.ok(sets.find((s) => s.name === 'augment (cpu)')!.closure.packages.includes('@duckdb/node-api'));
+    } finally {
+      writeFileSync(lockFile, original);
+    }
+  });
+
+  it('gives augment and the stages after it that apply the swap rule a new code version when the negate rule changes', () => {
+    const file = path.join(root, 'lib/feature-columns.ts');
+    const original = readFileSync(file, 'utf8');
+    // Freshly derived, closures included, as a new worker process would.
+    const versions = () => Object.fromEntries(sets.filter((s) => s.name.endsWith('(cpu)')).map((s) => [s.name, contractOf(root, moduleClosure(root, stageCodeSet(STAGES[s.name.split(' ')[0]!]!, CONFIGS['cpu']!, root).entries)).version]));
+    const before = versions();
+    const edited = original.replace("if (swap === 'negate') return `-${name}`;", "if (swap === 'negate') return `(0 - ${name})`;");
+    assert.notEqual(edited, original, 'the negate rule is where this test expects it');
+    writeFileSync(file, edited);
+    try {
+      const after = versions();
+      const changed = Object.keys(before).filter((name) => before[name] !== after[name]).sort();
+      assert.deepEqual(changed, ['augment (cpu)', 'evaluate (cpu)', 'submit (cpu)']);
+    } finally {
+      writeFileSync(file, original);
+    }
+  });
+
+  it("types and hands a stage only the config sections it declares", () => {
+    const stage = defineStage({
+      activity: 'probe',
+      source: sourceOf(__filename),
+      config: ['augment'],
+      outputs: [],
+      async run(ctx) {
+        // @ts-expect-error: trainer is not among the sections this stage declares
+        void ctx.config.trainer;
+        return { mode: ctx.config.augment.mode };
+      },
+    });
+    assert.deepEqual(Object.keys(configSlice(stage, CONFIGS['cpu']!)), ['augment']);
+    assert.deepEqual(Object.keys(configSlice(evaluateStage, CONFIGS['cpu']!)).sort(), ['augment', 'evaluate', 'model', 'seed', 'trainer']);
+  });
+});
