@@ -48,9 +48,14 @@ export async function keyContents(def: StageDefinition, request: StageRequest, r
   };
 }
 
+/** The cache key of what `keyContents` gives. */
+export function keyOf(contents: Awaited<ReturnType<typeof keyContents>>): string {
+  return sha256Json(contents).slice(0, 24);
+}
+
 /** The cache key: the stage's code version, params, config slice and the content hashes of its inputs. */
 export async function cacheKeyOf(def: StageDefinition, request: StageRequest, env: StageEnvironment): Promise<string> {
-  return sha256Json(await keyContents(def, request, env.repoRoot)).slice(0, 24);
+  return keyOf(await keyContents(def, request, env.repoRoot));
 }
 
 /** Serves the stage from the cache, or runs it into a scratch folder and commits that on success. */
