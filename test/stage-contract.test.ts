@@ -4,6 +4,8 @@ import { appendFileSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFile
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { augmentStage } from '../activities/augment/stage';
+import { explainStage } from '../cli/explain';
+import { loadPipeline } from '../lib/pipeline/load';
 import { evaluateStage } from '../activities/evaluate/stage';
 import { featuresStage } from '../activities/features/stage';
 import { ingestStage } from '../activities/ingest/stage';
@@ -167,5 +169,28 @@ describe('stage code versions are derived from the code', () => {
     });
     assert.deepEqual(Object.keys(configSlice(stage, CONFIGS['cpu']!)), ['augment']);
     assert.deepEqual(Object.keys(configSlice(evaluateStage, CONFIGS['cpu']!)).sort(), ['augment', 'evaluate', 'model', 'seed', 'trainer']);
+  });
+});
+
+describe('arena explain', () => {
+  it('explains every stage of train-pipeline: code files, packages, config slice, inputs', async () => {
+    const pipeline = loadPipeline('train-pipeline');
+    for (const stage of pipeline.stages) {
+      const text = await explainStage(pipeline, CONFIGS['cpu']!, stage.name, REPO_ROOT);
+      assert.match(text, new RegExp(`^stage ${stage.name} of train-pipeline, config micro`));
+      assert.match(text, /code version [0-9a-f]{16}: \d+ files/);
+      assert.match(text, /config slice \(/);
+      assert.match(text, /inputs: the content hashes of the outputs of /);
+    }
+    const augment = await explainStage(pipeline, CONFIGS['cpu']!, 'augment', REPO_ROOT);
+    assert.match(augment, /[0-9a-f]{12} {2}lib\/feature-columns\.ts/);
+    assert.match(augment, /@duckdb\/node-api \d/);
+    assert.doesNotMatch(augment, /trainer:/);
+    const train = await explainStage(pipeline, CONFIGS['cpu']!, 'train', REPO_ROOT);
+    for (const step of ['trainShard', 'mergeShards', 'exportModel']) assert.match(train, new RegExp(`\\n${step} \\(sub-step of train\\)`));
+    assert.match(train, /trainers\/cpu\/main\.ts/);
+    await assert.rejects(explainStage(pipeline, CONFIGS['cpu']!, 'nope', REPO_ROOT), {
+      message: 'no stage \'nope\' in pipeline train-pipeline; its stages: ingest, features, augment, split, train, evaluate, submit',
+    });
   });
 });
