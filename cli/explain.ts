@@ -5,6 +5,7 @@ import { DevicePool } from '../activities/train/device-pool';
 import type { RunConfig } from '../lib/config/schema';
 import type { ResolvedPipeline } from '../lib/pipeline/schema';
 import type { StageResult } from '../lib/stage';
+import { outputOfStage } from './run-results';
 import { configSlice, stageCode } from '../lib/stage-contract/stage-code';
 
 const indent = (text: string, by = '    ') => text.trimEnd().split('\n').map((line) => `${by}${line}`).join('\n');
@@ -37,7 +38,10 @@ export async function explainStage(pipeline: ResolvedPipeline, config: RunConfig
     if (external.length > 0) out.push('  external inputs (content-hashed):', ...external.map((f) => `    ${f}`));
     const result = run?.get(stage.name);
     if (run && result && !SUB_STEPS[stage.activity]) {
-      const upstream = Object.fromEntries(stage.needs.flatMap((need) => (run.has(need) ? [[need, run.get(need)!]] : [])));
+      const upstream = Object.fromEntries(stage.needs.flatMap((need) => {
+        const output = outputOfStage(run, need);
+        return output ? [[need, output]] : [];
+      }));
       const request: StageRequest = { stageId: stage.name, params: stage.params, config, upstream, cache: true };
       const contents = await keyContents(def, request, repoRoot);
       out.push('  inputs (from this run\'s upstream entries):');

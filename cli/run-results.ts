@@ -21,3 +21,8 @@ export async function stageResultsOf(handle: WorkflowHandle): Promise<Map<string
 export function resultsOfStage(results: Map<string, StageResult>, stage: string): StageResult[] {
   return [...results.values()].filter((r) => r.stage === stage || r.stage.startsWith(`${stage}/`)).sort((a, b) => (a.stage < b.stage ? -1 : 1));
 }
+
+/** What a pipeline stage handed downstream: its result, or for a composite stage its last sub-step's (train's export). */
+export function outputOfStage(results: Map<string, StageResult>, stage: string): StageResult | undefined {
+  return results.get(stage) ?? [...results.values()].filter((r) => r.stage.startsWith(`${stage}/`)).at(-1);
+}
