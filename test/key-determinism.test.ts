@@ -13,12 +13,13 @@ import { listFiles } from '../lib/store/hash';
 import { REPO_ROOT } from '../worker';
 import { removeDir, sampleData, startRun, startTemporal, startWorkers, tempDir, type RunningWorkers } from './helpers/temporal';
 
-/** Every committed entry of a store: stage id → the cache keys it holds. */
-function storeKeys(store: string): Record<string, string[]> {
-  const keys: Record<string, string[]> = {};
+/** Every committed entry of a store: stage id → the cache keys it holds, each with its outputs' hashes. */
+function storeKeys(store: string): Record<string, { key: string; outputs: Record<string, string> }[]> {
+  const keys: Record<string, { key: string; outputs: Record<string, string> }[]> = {};
   for (const file of listFiles(path.join(store, 'stages')).filter((f) => f.endsWith('/manifest.json'))) {
-    const manifest = JSON.parse(readFileSync(path.join(store, 'stages', file), 'utf8')) as { stageId: string; cacheKey: string };
-    (keys[manifest.stageId] ??= []).push(manifest.cacheKey);
+    const manifest = JSON.parse(readFileSync(path.join(store, 'stages', file), 'utf8')) as { stageId: string; cacheKey: string; files: Record<string, { sha256: string }> };
+    const outputs = Object.fromEntries(Object.entries(manifest.files).map(([name, f]) => [name, f.sha256]));
+    (keys[manifest.stageId] ??= []).push({ key: manifest.cacheKey, outputs });
   }
   return keys;
 }
@@ -42,7 +43,7 @@ describe('cache keys are a function of the config, code and data only', () => {
 
   it('gives every stage, train sub-steps included, the same key in two --no-cache runs of micro; logs stay beside the entries, outside them', async () => {
     const input = { config: 'micro', overrides: sampleData(), noCache: true };
-    const runs: Record<string, string[]>[] = [];
+    const runs: ReturnType<typeof storeKeys>[] = [];
     for (const id of ['determinism-1', 'determinism-2']) {
       const handle = await startRun(env, taskQueue, id, input);
       const result = (await handle.result()) as PipelineResult;
@@ -58,7 +59,8 @@ describe('cache keys are a function of the config, code and data only', () => {
       renameSync(path.join(store, 'stages'), path.join(store, `stages-${id}`));
       if (existsSync(path.join(store, 'checkpoints'))) renameSync(path.join(store, 'checkpoints'), path.join(store, `checkpoints-${id}`));
     }
-    const [first, second] = runs as [Record<string, string[]>, Record<string, string[]>];
+    // Equal keys, and byte-identical outputs (the leaves' metrics.json, report.html, submission.csv included).
+    const [first, second] = runs as [ReturnType<typeof storeKeys>, ReturnType<typeof storeKeys>];
     assert.ok(Object.keys(first).length >= 7 + 3, `stages and train sub-steps: ${Object.keys(first).join(', ')}`);
     for (const [stageId, keys] of Object.entries(first)) assert.equal(keys.length, 1, `${stageId}: one entry per run`);
     assert.deepEqual(second, first);
