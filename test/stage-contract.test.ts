@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { augmentStage } from '../activities/augment/stage';
@@ -11,6 +11,7 @@ import { featuresStage } from '../activities/features/stage';
 import { ingestStage } from '../activities/ingest/stage';
 import { splitStage } from '../activities/split/stage';
 import { submitStage } from '../activities/submit/stage';
+import { runStage } from '../activities/stage-runner';
 import { DevicePool } from '../activities/train/device-pool';
 import { exportModelStage, mergeShardsStage, trainShardStage } from '../activities/train/stage';
 import { loadConfig } from '../lib/config/load';
@@ -20,6 +21,7 @@ import { contractOf } from '../lib/stage-contract/code-contract';
 import { moduleClosure, type ModuleClosure } from '../lib/stage-contract/module-closure';
 import { sourceOf } from '../lib/stage-contract/source-of';
 import { configSlice, stageCodeSet } from '../lib/stage-contract/stage-code';
+import { RunStore } from '../lib/store/run-store';
 import { removeDir, tempDir } from './helpers/temporal';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -192,5 +194,52 @@ describe('arena explain', () => {
     await assert.rejects(explainStage(pipeline, CONFIGS['cpu']!, 'nope', REPO_ROOT), {
       message: 'no stage \'nope\' in pipeline train-pipeline; its stages: ingest, features, augment, split, train, evaluate, submit',
     });
+  });
+});
+
+describe('declared outputs', () => {
+  const store = new RunStore(tempDir('declared-store'));
+  after(() => removeDir(store.root));
+  const hooks = { heartbeat: () => undefined, signal: new AbortController().signal, log: () => undefined };
+  const probe = (outputs: string[], write: (ctx: { outDir: string; logDir: string }) => void) =>
+    defineStage({
+      activity: 'probe',
+      source: augmentStage.source,
+      config: ['augment'],
+      outputs,
+      async run(ctx) {
+        write(ctx);
+        return {};
+      },
+    });
+  const request = (stageId: string) => ({ stageId, params: {}, config: CONFIGS['cpu']!, upstream: {}, cache: false });
+
+  it('hashes and hands on only the declared outputs; logs stay in logs/ beside them', async () => {
+    const stage = probe(['table.parquet', 'checkpoint/', 'extra.bin?'], (ctx) => {
+      writeFileSync(path.join(ctx.outDir, 'table.parquet'), 'rows');
+      mkdirSync(path.join(ctx.outDir, 'checkpoint'));
+      writeFileSync(path.join(ctx.outDir, 'checkpoint', 'tensors.bin'), 'weights');
+      writeFileSync(path.join(ctx.logDir, 'trainer.log'), `took ${Math.random()} s`);
+    });
+    const first = await runStage(stage, request('declared'), { store, repoRoot: REPO_ROOT }, hooks);
+    assert.deepEqual(Object.keys(first.files).sort(), ['checkpoint/tensors.bin', 'table.parquet']);
+    assert.ok(readFileSync(path.join(first.dir, 'logs', 'trainer.log'), 'utf8').startsWith('took '));
+  });
+
+  it('fails a stage that writes an undeclared output, naming it, and commits nothing', async () => {
+    const stage = probe(['table.parquet'], (ctx) => {
+      writeFileSync(path.join(ctx.outDir, 'table.parquet'), 'rows');
+      writeFileSync(path.join(ctx.outDir, 'stray.json'), '{}');
+    });
+    await assert.rejects(runStage(stage, request('undeclared'), { store, repoRoot: REPO_ROOT }, hooks), (err: Error) => {
+      assert.match(err.message, /^undeclared: wrote 'stray\.json', not among its declared outputs \(table\.parquet\); logs and diagnostics belong in .*\/logs$/);
+      return true;
+    });
+    assert.ok(!existsSync(path.join(store.root, 'stages', 'undeclared')) || readdirSync(path.join(store.root, 'stages', 'undeclared')).length === 0);
+  });
+
+  it('fails a stage whose declared output is missing at commit, naming it', async () => {
+    const stage = probe(['table.parquet', 'checkpoint/'], (ctx) => writeFileSync(path.join(ctx.outDir, 'table.parquet'), 'rows'));
+    await assert.rejects(runStage(stage, request('missing'), { store, repoRoot: REPO_ROOT }, hooks), { message: "missing: declared output 'checkpoint/' missing at commit" });
   });
 });
