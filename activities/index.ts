@@ -1,14 +1,8 @@
-import { augmentStage } from './augment/stage';
-import { evaluateStage } from './evaluate/stage';
-import { featuresStage } from './features/stage';
-import { ingestStage } from './ingest/stage';
 import { resolveRun, type ResolveDirs, type ResolveRunInput } from './resolve-run';
-import { splitStage } from './split/stage';
+import { stageDefinitions } from './stage-definitions';
 import type { StageEnvironment } from './stage-runner';
-import { submitStage } from './submit/stage';
 import { temporalStage } from './temporal-stage';
 import type { DevicePool } from './train/device-pool';
-import { exportModelStage, mergeShardsStage, trainShardStage } from './train/stage';
 
 export interface ActivityEnvironment extends StageEnvironment, ResolveDirs {
   devices: DevicePool;
@@ -16,17 +10,18 @@ export interface ActivityEnvironment extends StageEnvironment, ResolveDirs {
 
 /** The worker's activities: each stage's plain function bound to the run store and to Temporal. */
 export function createActivities(env: ActivityEnvironment) {
+  const stages = stageDefinitions(env.devices);
   return {
     resolveRun: async (input: ResolveRunInput) => resolveRun(input, env),
-    ingest: temporalStage(ingestStage, env),
-    features: temporalStage(featuresStage, env),
-    augment: temporalStage(augmentStage, env),
-    split: temporalStage(splitStage, env),
-    trainShard: temporalStage(trainShardStage(env.devices), env),
-    mergeShards: temporalStage(mergeShardsStage, env),
-    exportModel: temporalStage(exportModelStage, env),
-    evaluate: temporalStage(evaluateStage, env),
-    submit: temporalStage(submitStage, env),
+    ingest: temporalStage(stages.ingest, env),
+    features: temporalStage(stages.features, env),
+    augment: temporalStage(stages.augment, env),
+    split: temporalStage(stages.split, env),
+    trainShard: temporalStage(stages.trainShard, env),
+    mergeShards: temporalStage(stages.mergeShards, env),
+    exportModel: temporalStage(stages.exportModel, env),
+    evaluate: temporalStage(stages.evaluate, env),
+    submit: temporalStage(stages.submit, env),
   };
 }
 

@@ -1,7 +1,9 @@
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { RunConfig } from '../lib/config/schema';
-import type { Json, StageContext, StageDefinition, StageResult } from '../lib/stage';
-import { sha256File, sha256Json, sha256Sources } from '../lib/store/hash';
+import { LOG_DIR, type Json, type StageContext, type StageDefinition, type StageResult } from '../lib/stage';
+import { configSlice, stageCode } from '../lib/stage-contract/stage-code';
+import { sha256File, sha256Json } from '../lib/store/hash';
 import type { RunStore } from '../lib/store/run-store';
 import { UserInputError } from '../lib/errors';
 import { resolveTrainer, type TrainerRegistry } from '../lib/trainer-registry';
@@ -31,33 +33,33 @@ export interface StageHooks {
   log(message: string): void;
 }
 
-const codeVersions = new Map<StageDefinition, string>();
-
-function codeVersion(def: StageDefinition, repoRoot: string): string {
-  let version = codeVersions.get(def);
-  if (version === undefined) {
-    version = sha256Sources(repoRoot, def.codePaths);
-    codeVersions.set(def, version);
-  }
-  return version;
-}
-
-/** The cache key: the stage's code version, its resolved parameters and the content hashes of its inputs. */
-export async function cacheKeyOf(def: StageDefinition, request: StageRequest, env: StageEnvironment): Promise<string> {
-  const externalFiles = def.externalInputs?.(request.config, env.repoRoot) ?? [];
+/** Everything that enters a stage's cache key; `arena explain` prints it. */
+export async function keyContents(def: StageDefinition, request: StageRequest, env: Pick<StageEnvironment, 'repoRoot' | 'trainers'>) {
+  const { repoRoot } = env;
+  const externalFiles = def.externalInputs?.(configSlice(def, request.config), repoRoot) ?? [];
   const external: Record<string, string> = {};
   for (const file of externalFiles) external[file] = await sha256File(file);
-  return sha256Json({
+  return {
     stageId: request.stageId,
     activity: def.activity,
-    code: codeVersion(def, env.repoRoot),
+    code: stageCode(def, request.config, repoRoot, env.trainers).version,
     params: request.params,
-    config: Object.fromEntries(def.configSections.map((section) => [section, request.config[section]])),
+    config: configSlice(def, request.config),
     upstream: Object.fromEntries(
       Object.entries(request.upstream).map(([name, result]) => [name, Object.fromEntries(Object.values(result.files).map((f) => [f.path, f.sha256]))]),
     ),
     external,
-  }).slice(0, 24);
+  };
+}
+
+/** The cache key of what `keyContents` gives. */
+export function keyOf(contents: Awaited<ReturnType<typeof keyContents>>): string {
+  return sha256Json(contents).slice(0, 24);
+}
+
+/** The cache key: the stage's code version, params, config slice and the content hashes of its inputs. */
+export async function cacheKeyOf(def: StageDefinition, request: StageRequest, env: StageEnvironment): Promise<string> {
+  return keyOf(await keyContents(def, request, env));
 }
 
 /** Serves the stage from the cache, or runs it into a scratch folder and commits that on success. */
@@ -74,10 +76,13 @@ export async function runStage(def: StageDefinition, request: StageRequest, env:
   for (const [name, result] of Object.entries(request.upstream)) upstream[name] = { ...result, dir: await env.store.materialize(result) };
   const checkpointRef = env.store.checkpointRef(request.stageId, cacheKey);
   const scratch = env.store.createScratch(request.stageId, cacheKey);
+  const logDir = path.join(scratch, LOG_DIR);
+  mkdirSync(logDir);
   const ctx: StageContext = {
-    config: request.config,
+    config: configSlice(def, request.config),
     params: request.params,
     outDir: scratch,
+    logDir,
     checkpointDir: env.store.local(checkpointRef),
     checkpoints: {
       publish: async (dir) => {
@@ -99,7 +104,7 @@ export async function runStage(def: StageDefinition, request: StageRequest, env:
   };
   try {
     const summary = await def.run(ctx);
-    return await env.store.commit(scratch, request.stageId, def.activity, cacheKey, summary);
+    return await env.store.commit(scratch, { stageId: request.stageId, activity: def.activity, cacheKey, outputs: def.outputs, logDir: LOG_DIR }, summary);
   } catch (err) {
     const kept = env.store.discard(scratch, request.stageId);
     hooks.log(`${request.stageId}: failed; its scratch folder is kept at ${kept}`);

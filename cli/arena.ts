@@ -8,7 +8,12 @@ import { ensureDevServer, stopDevServer } from '../lib/dev-server';
 import type { PipelineInput, PipelineResult, RunProgress } from '../lib/run-types';
 import { connectClient, connectWorker } from '../lib/temporal-connection';
 import { findTemporalCli } from '../lib/temporal-cli';
-import { createWorkers, defaultStoreDir } from '../worker';
+import { loadPipeline } from '../lib/pipeline/load';
+import type { StageResult } from '../lib/stage';
+import { createWorkers, defaultStoreDir, REPO_ROOT } from '../worker';
+import { explainStage } from './explain';
+import { stageLogs } from './logs';
+import { resultsOfStage, stageResultsOf } from './run-results';
 import { renderProgress } from './progress-bars';
 import { parseArgs, parseSetFlags } from './args';
 import { listRuns } from './runs';
@@ -22,7 +27,10 @@ const USAGE = `arena: run the arena-pipeline on Temporal
   arena status ID                     print a run's progress
   arena resume ID [--wait]            re-run ID's input: completed stages come from the cache
   arena runs [--limit N]              list runs with their config and metrics
-  arena config show NAME              print the resolved config`;
+  arena config show NAME              print the resolved config
+  arena explain STAGE [--config NAME] [--pipeline P] [--set k=v ...] [--run ID]
+                                      print what enters the stage's cache key (with --run: that run's input hashes and key)
+  arena logs ID STAGE                 print the logs kept beside a run's entries of STAGE (trainer logs, specs)`;
 
 async function main(argv: string[]): Promise<number> {
   // The progress bars are the CLI's output; the in-process worker only speaks up about problems.
@@ -44,6 +52,10 @@ async function main(argv: string[]): Promise<number> {
       return resume(required(rest[0], 'resume needs a workflow id'), args.flags);
     case 'runs':
       return runs(args.flags);
+    case 'explain':
+      return explain(required(rest[0], 'explain needs a stage name'), args.flags);
+    case 'logs':
+      return logs(required(rest[0], 'logs needs a workflow id'), required(rest[1], 'logs needs a stage name'));
     case 'config':
       if (rest[0] !== 'show') break;
       console.log(stringify(loadConfig(required(rest[1], 'config show needs a config name'))));
@@ -181,6 +193,37 @@ validation accuracy ${num(m['accuracy'])}  log loss ${num(m['log_loss'])}  with 
 submission: ${where('submit', 'submission.csv')}
 metrics:    ${where('evaluate', 'metrics.json')}
 report:     ${where('evaluate', 'report.html')}`);
+}
+
+async function explain(stage: string, flags: Flags): Promise<number> {
+  const config = loadConfig(typeof flags['config'] === 'string' ? flags['config'] : 'micro', { overrides: parseSetFlags(flags['set']) });
+  const pipeline = loadPipeline(typeof flags['pipeline'] === 'string' ? flags['pipeline'] : 'train-pipeline');
+  let run: Map<string, StageResult> | undefined;
+  if (typeof flags['run'] === 'string') {
+    const c = await client();
+    try {
+      run = await stageResultsOf(c.client.workflow.getHandle(flags['run']));
+    } finally {
+      await c.close();
+    }
+  }
+  console.log(await explainStage(pipeline, config, stage, REPO_ROOT, run));
+  return 0;
+}
+
+async function logs(workflowId: string, stage: string): Promise<number> {
+  const c = await client();
+  try {
+    const results = resultsOfStage(await stageResultsOf(c.client.workflow.getHandle(workflowId)), stage);
+    if (results.length === 0) {
+      console.error(`${workflowId} has no completed '${stage}' entry (a failed attempt's folder, logs included, is under ${path.join(defaultStoreDir(), 'failed')})`);
+      return 1;
+    }
+    console.log(stageLogs(defaultStoreDir(), results));
+    return 0;
+  } finally {
+    await c.close();
+  }
 }
 
 async function status(workflowId: string): Promise<number> {

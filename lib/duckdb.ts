@@ -37,9 +37,13 @@ export function joinSql(parts: SqlFragment[], separator = ', '): SqlFragment {
   return SqlFragment.of(parts.map((part) => part.text).join(separator));
 }
 
-/** Reads `<dir>/<file>` and fills its `{{name}}` placeholders; every placeholder must be given and every value used. */
-export function loadSql(dir: string, file: string, vars: Record<string, SqlFragment> = {}): string {
-  const template = fs.readFileSync(path.join(dir, file), 'utf8');
+/**
+ * Reads a `.sql` file (a `codeFile(__dirname, 'name.sql')`, so that its stage's code version covers
+ * it) and fills its `{{name}}` placeholders; every placeholder must be given and every value used.
+ */
+export function loadSql(sqlFile: string, vars: Record<string, SqlFragment> = {}): string {
+  const template = fs.readFileSync(sqlFile, 'utf8');
+  const file = path.basename(sqlFile);
   const used = new Set<string>();
   const sql = template.replace(/\{\{(\w+)\}\}/g, (_match, name: string) => {
     const value = vars[name];

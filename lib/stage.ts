@@ -26,12 +26,17 @@ export interface StageResult {
   cacheHit: boolean;
 }
 
-/** What a stage's code sees while it runs; everything it writes goes under `outDir`. */
-export interface StageContext {
-  config: RunConfig;
+/** The sections of the run config that a stage declares, and nothing else, in its type and at run time. */
+export type ConfigSlice<S extends ConfigSection> = Pick<RunConfig, S>;
+
+/** What a stage's code sees while it runs; its declared outputs go under `outDir`, anything else under `logDir`. */
+export interface StageContext<S extends ConfigSection = ConfigSection> {
+  config: ConfigSlice<S>;
   params: { [key: string]: Json };
   /** A fresh temporary folder; renamed to the cached output folder only when the stage succeeds. */
   outDir: string;
+  /** `<outDir>/logs`: logs, trainer specs and diagnostics. Kept with the entry, never hashed, never handed downstream. */
+  logDir: string;
   /** Survives failed attempts of the same cache key, for checkpoints. */
   checkpointDir: string;
   checkpoints: CheckpointStore;
@@ -60,14 +65,32 @@ export interface CheckpointStore {
   materialize(ref: string): Promise<string | undefined>;
 }
 
-/** A stage's code, as the worker registers it. */
-export interface StageDefinition {
+/** The side folder of an entry, relative to it: see `StageContext.logDir`. */
+export const LOG_DIR = 'logs';
+
+/**
+ * A stage's code, as the worker registers it. Its code version is derived from `source`: the
+ * closure of the modules that file imports (see lib/stage-contract/).
+ */
+export interface StageDefinition<S extends ConfigSection = ConfigSection> {
   activity: string;
-  /** The config sections the stage reads; only these enter its cache key. */
-  configSections: ConfigSection[];
-  /** Folders and files (relative to the repo root) whose content is the stage's code version. */
-  codePaths: string[];
+  /** The repo-relative file that defines the stage: `sourceOf(__filename)`. */
+  source: string;
+  /** The config sections the stage reads: its `ctx.config` holds only these, and only these enter its key. */
+  config: readonly S[];
+  /**
+   * The files it writes into `outDir`, relative to it: only these are hashed and handed downstream.
+   * `name/` is a folder (all files in it); a trailing `?` marks an output that may be absent.
+   */
+  outputs: readonly string[];
+  /** The `trainer.engine` it runs for this config, if any: that trainer's code joins its code version. */
+  trainer?(config: ConfigSlice<S>): string | undefined;
   /** Files outside the run store that the stage reads (raw data): their content hashes enter the cache key. */
-  externalInputs?(config: RunConfig, repoRoot: string): string[];
-  run(ctx: StageContext): Promise<{ [key: string]: Json }>;
+  externalInputs?(config: ConfigSlice<S>, repoRoot: string): string[];
+  run(ctx: StageContext<S>): Promise<{ [key: string]: Json }>;
+}
+
+/** Declares a stage; infers its config sections so that `ctx.config` is typed as exactly that slice. */
+export function defineStage<const S extends ConfigSection>(def: StageDefinition<S>): StageDefinition<S> {
+  return def;
 }

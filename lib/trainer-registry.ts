@@ -18,7 +18,10 @@ const trainerEntrySchema = z.strictObject({
     .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'))
     .default([])
     .describe("worker environment variables passed through to this trainer, beyond lib/trainer-process.ts's allowlist"),
-  code: z.array(z.string().min(1)).min(1).describe("files and folders (relative to the repository root, or absolute) whose content is the trainer's code version"),
+  code: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe("the trainer's code version (relative to the repository root, or absolute): a .ts entry joins by its module closure, a folder or other file by its content"),
 });
 
 const operatorTrainersSchema = z.record(trainerNameSchema, trainerEntrySchema);
@@ -32,14 +35,15 @@ const BUILT_IN: Record<string, TrainerEntry> = {
   cpu: {
     argv: [process.execPath, '--import', 'tsx', 'trainers/cpu/main.ts'],
     env: [],
-    code: ['trainers/cpu', 'lib/config/schema.ts', 'lib/errors.ts', 'lib/text-hashing.ts'],
+    code: ['trainers/cpu/main.ts'],
   },
   gpu: {
     argv: ['bash', 'trainers/gpu/run.sh'],
     // Library paths and caches a CUDA machine may need; never credentials (pip indexes and
     // proxies can carry tokens: build the trainer's venv ahead, see docs/gpu-trainer.md).
     env: ['LD_LIBRARY_PATH', 'HF_HOME', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE', 'TORCH_HOME', 'XDG_CACHE_HOME', 'PYTORCH_CUDA_ALLOC_CONF', 'OMP_NUM_THREADS'],
-    code: ['trainers/gpu', 'scripts/setup-trainer-env.sh'],
+    // Never trainers/gpu/tests: a test is not the trainer's code.
+    code: ['trainers/gpu/arena_trainer', 'trainers/gpu/run.sh', 'trainers/gpu/requirements.txt', 'scripts/setup-trainer-env.sh'],
   },
 };
 
@@ -60,9 +64,4 @@ export function resolveTrainer(registry: TrainerRegistry, engine: string, where 
   const entry = registry.get(engine);
   if (!entry) throw new YamlError('ConfigError', `${where}: unknown trainer '${engine}'; this worker knows ${[...registry.keys()].sort().join(', ')}`);
   return entry;
-}
-
-/** Absolute paths of the files and folders whose content is the trainer's code version, for cache keys. */
-export function trainerCodeRoots(registry: TrainerRegistry, engine: string, repoRoot: string): string[] {
-  return resolveTrainer(registry, engine).code.map((p) => path.resolve(repoRoot, p));
 }

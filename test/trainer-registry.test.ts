@@ -4,7 +4,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { resolveRun } from '../activities/resolve-run';
 import { runTrainer, trainerEnvironment } from '../lib/trainer-process';
-import { loadTrainerRegistry, resolveTrainer, trainerCodeRoots, type TrainerEntry } from '../lib/trainer-registry';
+import { loadTrainerRegistry, resolveTrainer, type TrainerEntry } from '../lib/trainer-registry';
+import { trainerCode } from '../lib/stage-contract/trainer-code';
 import { REPO_ROOT } from '../worker';
 import { removeDir, tempDir } from './helpers/temporal';
 
@@ -26,7 +27,11 @@ describe('trainer registry (issue 9 row 1)', () => {
     assert.deepEqual([...registry.keys()].sort(), ['cpu', 'gpu']);
     assert.deepEqual(resolveTrainer(registry, 'cpu').argv, [process.execPath, '--import', 'tsx', 'trainers/cpu/main.ts']);
     assert.deepEqual(resolveTrainer(registry, 'gpu').argv, ['bash', 'trainers/gpu/run.sh']);
-    assert.deepEqual(trainerCodeRoots(registry, 'gpu', REPO_ROOT), [path.join(REPO_ROOT, 'trainers/gpu'), path.join(REPO_ROOT, 'scripts/setup-trainer-env.sh')]);
+    assert.deepEqual(trainerCode(resolveTrainer(registry, 'cpu'), REPO_ROOT), { entries: ['trainers/cpu/main.ts'], files: [] });
+    const gpu = trainerCode(resolveTrainer(registry, 'gpu'), REPO_ROOT);
+    assert.deepEqual(gpu.entries, []);
+    assert.ok(gpu.files.includes('trainers/gpu/arena_trainer/train.py') && gpu.files.includes('trainers/gpu/requirements.txt') && gpu.files.includes('trainers/gpu/run.sh'));
+    assert.deepEqual(gpu.files.filter((f) => f.includes('/tests/') || f.includes('__pycache__')), []);
   });
 
   it('refuses an unknown engine, listing the ones the worker knows', () => {
@@ -52,7 +57,7 @@ describe('trainer registry (issue 9 row 1)', () => {
     writeFileSync(file, `env-dump:\n  argv: ${JSON.stringify(ENV_DUMP_ARGV)}\n  env: [ARENA_TEST_TOKEN]\n  code: [test/fixtures]\n`);
     const registry = loadTrainerRegistry({ ARENA_TRAINERS: file });
     assert.deepEqual([...registry.keys()].sort(), ['cpu', 'env-dump', 'gpu']);
-    assert.deepEqual(trainerCodeRoots(registry, 'env-dump', REPO_ROOT), [path.join(REPO_ROOT, 'test/fixtures')]);
+    assert.ok(trainerCode(resolveTrainer(registry, 'env-dump'), REPO_ROOT).files.includes('test/fixtures/scripted-trainer.js'));
     const run = resolveRun({ pipeline: 'train-pipeline', config: 'micro', overrides: { trainer: { engine: 'env-dump' } } }, { trainers: registry });
     assert.equal(run.config.trainer.engine, 'env-dump');
   });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { UserInputError } from '../../lib/errors';
 import { code, ident, joinSql, loadSql, queryRows, setVariables, type SqlFragment, withDuckDB, writeAtomically } from '../../lib/duckdb';
 import { type FeatureColumn, readFeatureColumns, swappedFeatureSql } from '../../lib/feature-columns';
+import { codeFile } from '../../lib/stage-contract/code-file';
 
 export type AugmentMode = 'none' | 'append' | 'alternate' | 'per_gpu';
 
@@ -15,7 +16,6 @@ export interface AugmentOptions {
   output: string;
 }
 
-const SQL_DIR = __dirname;
 /** Columns the swap always rewrites; a feature may not reuse their names. */
 const SWAPPED_BASE_COLUMNS = ['id', 'response_a', 'response_b', 'winner', 'model_a', 'model_b'];
 const NUMERIC_TYPES = /^(DOUBLE|FLOAT|REAL|DECIMAL.*|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/;
@@ -77,7 +77,7 @@ export async function augment(opts: AugmentOptions): Promise<{ rows: number; swa
       }
       const columns = new Map(described.map((row) => [String(row.column_name), String(row.column_type)]));
       checkColumns(opts.input, opts.featureColumnsFile, columns, features);
-      const [written] = await queryRows(connection, loadSql(SQL_DIR, 'augment.sql', { swap: swapReplacements(columns, features) }));
+      const [written] = await queryRows(connection, loadSql(codeFile(__dirname, 'augment.sql'), { swap: swapReplacements(columns, features) }));
       const rows = Number(written?.Count ?? 0);
       return { rows, swappedRows: opts.mode === 'none' ? 0 : rows / 2 };
     }),

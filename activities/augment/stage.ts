@@ -1,13 +1,15 @@
 import path from 'node:path';
 import { fromSyntheticData } from '../synthetic';
-import type { StageDefinition } from '../../lib/stage';
+import { defineStage } from '../../lib/stage';
+import { sourceOf } from '../../lib/stage-contract/source-of';
 import { augment } from './augment';
 
 /** Adds the A/B-swapped copy of every row; the config's mode decides which copies the trainer uses. */
-export const augmentStage: StageDefinition = {
+export const augmentStage = defineStage({
   activity: 'augment',
-  configSections: ['augment'],
-  codePaths: ['activities/augment', 'lib/duckdb.ts'],
+  source: sourceOf(__filename),
+  config: ['augment'],
+  outputs: ['augmented.parquet'],
   async run(ctx) {
     const result = await augment({
       input: ctx.input('features.parquet'),
@@ -17,4 +19,4 @@ export const augmentStage: StageDefinition = {
     });
     return { rows: result.rows, swapped_rows: result.swappedRows, mode: ctx.config.augment.mode, synthetic: fromSyntheticData(ctx) };
   },
-};
+});

@@ -19,8 +19,10 @@ export interface EvaluateOptions extends EngineOptions {
   featureColumnsFile: string;
   batchSize: number;
   tta: boolean;
-  /** metrics.json and report.html; the trainer engine's specs, logs and predictions go to its trainer-predict/ folder. */
+  /** metrics.json and report.html. */
   outDir: string;
+  /** The trainer engine's specs, logs and predictions go to its trainer-predict/ folder here; default: `outDir`. */
+  logDir?: string;
   /** The rows were generated, not real: the report says so loudly. */
   synthetic: boolean;
   onProgress?: (rowsDone: number) => void;
@@ -49,7 +51,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Metrics> {
   const predictions = await predictWithEngine({
     ...(opts.engine ? { engine: opts.engine } : {}),
     ...(opts.trainer ? { trainer: opts.trainer } : {}),
-    workDir: path.join(opts.outDir, TRAINER_PREDICT_DIR),
+    workDir: path.join(opts.logDir ?? opts.outDir, TRAINER_PREDICT_DIR),
     modelDir: opts.modelDir,
     table: opts.validTable,
     batchSize: opts.batchSize,

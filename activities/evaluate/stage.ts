@@ -1,13 +1,16 @@
-import type { Json, StageDefinition } from '../../lib/stage';
-import { predictionOptions, PREDICTION_CODE } from '../prediction-options';
+import { defineStage, type Json } from '../../lib/stage';
+import { sourceOf } from '../../lib/stage-contract/source-of';
+import { PREDICTION_SECTIONS, predictionOptions, predictionTrainer } from '../prediction-options';
 import { fromSyntheticData } from '../synthetic';
 import { evaluate } from './evaluate';
 
 /** Validation metrics of the exported model, with and without swap-TTA, and report.html. */
-export const evaluateStage: StageDefinition = {
+export const evaluateStage = defineStage({
   activity: 'evaluate',
-  configSections: ['evaluate'],
-  codePaths: ['activities/evaluate', 'activities/prediction-options.ts', ...PREDICTION_CODE],
+  source: sourceOf(__filename),
+  config: PREDICTION_SECTIONS('evaluate'),
+  outputs: ['metrics.json', 'report.html'],
+  trainer: (config) => predictionTrainer(config.evaluate.engine, config.trainer),
   async run(ctx) {
     const metrics = await evaluate({
       ...predictionOptions(ctx, ctx.config.evaluate.engine),
@@ -16,6 +19,7 @@ export const evaluateStage: StageDefinition = {
       batchSize: ctx.config.evaluate.batch_size,
       tta: ctx.config.evaluate.tta,
       outDir: ctx.outDir,
+      logDir: ctx.logDir,
       synthetic: fromSyntheticData(ctx),
     });
     // The headline numbers travel in the workflow; the tables stay in metrics.json.
@@ -32,4 +36,4 @@ export const evaluateStage: StageDefinition = {
     };
     return summary;
   },
-};
+});

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { UserInputError } from '../../lib/errors';
 import { requireColumns } from '../../lib/inference/table-columns';
+import { codeFile } from '../../lib/stage-contract/code-file';
 
 /** Labels and grouping columns of the validation rows, aligned with a given id order. */
 export interface ValidRows {
@@ -13,7 +13,7 @@ export interface ValidRows {
   lengthB: Int32Array;
 }
 
-const VALID_ROWS_SQL = fs.readFileSync(path.join(__dirname, 'valid-rows.sql'), 'utf8');
+const VALID_ROWS_SQL = fs.readFileSync(codeFile(__dirname, 'valid-rows.sql'), 'utf8');
 
 export async function readValidRows(table: string, ids: readonly string[]): Promise<ValidRows> {
   const instance = await DuckDBInstance.create(':memory:');

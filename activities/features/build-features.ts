@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { UserInputError } from '../../lib/errors';
+import { codeFile } from '../../lib/stage-contract/code-file';
 import {
   FeatureColumn,
   FeatureDefinition,
@@ -30,23 +31,24 @@ export interface BuildFeaturesOptions {
  * `text_measures` (measure-texts.ts), one row per (row_idx, field).
  */
 interface FeatureQuery {
+  /** Absolute path of the `.sql` file. */
   file: string;
   scope: FeatureScope;
 }
 
 function featureQueries(options: Pick<BuildFeaturesOptions, 'similarity' | 'sentiment'>): FeatureQuery[] {
   return [
-    { file: 'text_features.sql', scope: 'text' as const },
-    ...(options.similarity ? [{ file: 'similarity.sql', scope: 'response' as const }] : []),
-    ...(options.sentiment ? [{ file: 'sentiment.sql', scope: 'response' as const }] : []),
+    { file: codeFile(__dirname, 'text_features.sql'), scope: 'text' as const },
+    ...(options.similarity ? [{ file: codeFile(__dirname, 'similarity.sql'), scope: 'response' as const }] : []),
+    ...(options.sentiment ? [{ file: codeFile(__dirname, 'sentiment.sql'), scope: 'response' as const }] : []),
   ];
 }
 
-const readSql = (file: string) => fs.readFileSync(path.join(__dirname, file), 'utf8');
+const readSql = (file: string) => fs.readFileSync(file, 'utf8');
 
 /** The feature definitions of the enabled feature SQL files, in column order. */
 export function enabledFeatureDefinitions(options: Pick<BuildFeaturesOptions, 'similarity' | 'sentiment'>): FeatureDefinition[] {
-  return featureQueries(options).flatMap((q) => parseFeatureDefinitions(readSql(q.file), q.scope, q.file));
+  return featureQueries(options).flatMap((q) => parseFeatureDefinitions(readSql(q.file), q.scope, path.basename(q.file)));
 }
 
 /**

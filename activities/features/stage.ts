@@ -1,13 +1,15 @@
 import path from 'node:path';
 import { fromSyntheticData } from '../synthetic';
-import type { StageDefinition } from '../../lib/stage';
+import { defineStage } from '../../lib/stage';
+import { sourceOf } from '../../lib/stage-contract/source-of';
 import { buildFeatures } from './build-features';
 
 /** The engineered features of every text and pair, for the training table and the test table. */
-export const featuresStage: StageDefinition = {
+export const featuresStage = defineStage({
   activity: 'features',
-  configSections: ['features'],
-  codePaths: ['activities/features'],
+  source: sourceOf(__filename),
+  config: ['features'],
+  outputs: ['features.parquet', 'test_features.parquet', 'feature_columns.json'],
   async run(ctx) {
     const result = await buildFeatures({
       inputs: [
@@ -20,4 +22,4 @@ export const featuresStage: StageDefinition = {
     });
     return { rows: result.rows, feature_columns: result.featureColumns.length, synthetic: fromSyntheticData(ctx) };
   },
-};
+});

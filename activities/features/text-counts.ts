@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import path from 'node:path';
+import { codeFile } from '../../lib/stage-contract/code-file';
 
 /**
  * The per-text counts behind the reference features: each is what Python's `re` (pandas
@@ -40,7 +40,7 @@ interface PythonCharClasses {
   classes: { space: [number, number][]; digit: [number, number][]; word: [number, number][] };
 }
 
-export const PYTHON_CHAR_CLASSES_FILE = path.join(__dirname, 'python-char-classes.json');
+export const PYTHON_CHAR_CLASSES_FILE = codeFile(__dirname, 'python-char-classes.json');
 
 const SPACE = 1;
 const DIGIT = 2;

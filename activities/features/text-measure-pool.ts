@@ -4,10 +4,11 @@ import { Worker } from 'node:worker_threads';
 import { pythonCharKinds, TextCounter } from './text-counts';
 import { MeasuredBatch, measureBatch, TextBatch } from './text-measures';
 import { TrigramCosine } from './trigram-similarity';
+import { codeFile } from '../../lib/stage-contract/code-file';
 
 /** Batches queued per worker: enough to keep it busy while the next batch is read. */
 const QUEUED_PER_WORKER = 2;
-const WORKER_FILE = path.join(__dirname, `text-measure-worker${path.extname(__filename)}`);
+const WORKER_FILE = codeFile(__dirname, 'text-measure-worker.ts');
 // Run from TypeScript (tsx), a worker thread needs tsx's loader registered in it too: workers do
 // not inherit loaders registered at run time.
 const WORKER_SOURCE = [

@@ -4,6 +4,7 @@ import { UserInputError } from '../../lib/errors';
 import { loadSql, queryRows, setVariables, withDuckDB, writeAtomically } from '../../lib/duckdb';
 import { buildReport, type IngestReport } from './report';
 import { type InputFile, rowError, type SourceName, stageSource } from './read-source';
+import { codeFile } from '../../lib/stage-contract/code-file';
 
 export type { IngestReport } from './report';
 export type { InputFile } from './read-source';
@@ -19,7 +20,6 @@ export interface IngestOptions {
   outDir: string;
 }
 
-const SQL_DIR = __dirname;
 
 /**
  * Reads WSDM parquet and LMSYS CSV files into the canonical tables: `ingested.parquet` (labelled,
@@ -40,8 +40,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
 
   const report = await writeAtomically(finalPaths, ([ingestedTemp, reportTemp, testTemp]) =>
     withDuckDB(async (connection) => {
-      await connection.run(loadSql(SQL_DIR, 'macros.sql'));
-      await connection.run(loadSql(SQL_DIR, 'create-staged.sql'));
+      await connection.run(loadSql(codeFile(__dirname, 'macros.sql')));
+      await connection.run(loadSql(codeFile(__dirname, 'create-staged.sql')));
       await setVariables(connection, { turn_separator: opts.turnSeparator });
 
       const train: { input: InputFile; source: SourceName }[] = [];
@@ -50,8 +50,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
       }
       const test = opts.test && { input: opts.test, source: await stageSource(connection, opts.test, 0, 'test') };
 
-      await connection.run(loadSql(SQL_DIR, 'classify.sql'));
-      const [repeated] = await queryRows(connection, loadSql(SQL_DIR, 'repeated-id.sql'));
+      await connection.run(loadSql(codeFile(__dirname, 'classify.sql')));
+      const [repeated] = await queryRows(connection, loadSql(codeFile(__dirname, 'repeated-id.sql')));
       if (repeated) {
         const first = opts.train[Number(repeated.first_src_idx)]!.path;
         const file = opts.train[Number(repeated.src_idx)]!.path;
@@ -63,10 +63,10 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
         throw new UserInputError(`${opts.train.map((input) => input.path).join(', ')}: no training rows left (dropped: ${JSON.stringify(report.dropped)})`);
       }
       await setVariables(connection, { output_path: ingestedTemp! });
-      await connection.run(loadSql(SQL_DIR, 'write-ingested.sql'));
+      await connection.run(loadSql(codeFile(__dirname, 'write-ingested.sql')));
       if (testTemp) {
         await setVariables(connection, { output_path: testTemp });
-        await connection.run(loadSql(SQL_DIR, 'write-test.sql'));
+        await connection.run(loadSql(codeFile(__dirname, 'write-test.sql')));
       }
       fs.writeFileSync(reportTemp!, `${JSON.stringify(report, null, 2)}\n`);
       return report;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { UserInputError } from '../../lib/errors';
 import { code, ident, literal, loadSql, queryRows, setVariables, SqlFragment } from '../../lib/duckdb';
+import { codeFile } from '../../lib/stage-contract/code-file';
 
 /**
  * Loads one input file into the `staged` (training) or `staged_test` table: reads it, checks it
@@ -21,7 +22,6 @@ export interface InputFile {
 /** The parquet key-value metadata entry that marks a generated dataset; ingest names such a source 'synthetic'. */
 export const SOURCE_MARKER_KEY = 'arena_source';
 
-const SQL_DIR = __dirname;
 
 const TEXT_COLUMNS = ['prompt', 'response_a', 'response_b'] as const;
 const OPTIONAL_COLUMNS = ['model_a', 'model_b', 'language'] as const;
@@ -43,7 +43,7 @@ function firstLine(message: string): string {
 }
 
 function readCsvSql(encoding: 'utf-8' | 'latin-1', diagnose: boolean): string {
-  return loadSql(SQL_DIR, 'read-csv.sql', {
+  return loadSql(codeFile(__dirname, 'read-csv.sql'), {
     encoding: literal(encoding),
     diagnose: code(diagnose ? ', ignore_errors = true, store_rejects = true' : ''),
   });
@@ -67,7 +67,7 @@ async function throwFirstRejectedLine(connection: DuckDBConnection, file: string
   } catch {
     return;
   }
-  const [reject] = await queryRows(connection, loadSql(SQL_DIR, 'first-reject.sql'));
+  const [reject] = await queryRows(connection, loadSql(codeFile(__dirname, 'first-reject.sql')));
   if (reject) {
     throw new UserInputError(
       `${file}: line ${String(reject.line)}, column '${String(reject.column_name)}': ${String(reject.error_message)} (line starts: ${String(reject.csv_line).slice(0, 60)})`,
@@ -81,7 +81,7 @@ async function throwFirstNonUtf8Cell(connection: DuckDBConnection, file: string)
   const columns = await describeRaw(connection);
   const cells = await queryRows(
     connection,
-    loadSql(SQL_DIR, 'utf8-diagnose.sql', { id: columns.has('id') ? ident('id') : code('NULL') }),
+    loadSql(codeFile(__dirname, 'utf8-diagnose.sql'), { id: columns.has('id') ? ident('id') : code('NULL') }),
   );
   const headerOrder = [...columns.keys()];
   cells.sort((x, y) => headerOrder.indexOf(String(x.column_name)) - headerOrder.indexOf(String(y.column_name)));
@@ -92,7 +92,7 @@ async function throwFirstNonUtf8Cell(connection: DuckDBConnection, file: string)
 
 async function readParquet(connection: DuckDBConnection, file: string): Promise<void> {
   try {
-    await connection.run(loadSql(SQL_DIR, 'read-parquet.sql'));
+    await connection.run(loadSql(codeFile(__dirname, 'read-parquet.sql')));
   } catch (error) {
     throw new UserInputError(`${file}: cannot read as parquet: ${firstLine((error as Error).message)}`);
   }
@@ -134,7 +134,7 @@ function normalizeWsdm(file: string, columns: Map<string, string>, role: SourceR
     [vars[name], vars[`${name}_bad_utf8`]] = wsdmTextColumn(file, columns, name);
   }
   for (const name of OPTIONAL_COLUMNS) vars[name] = optionalColumn(columns, name);
-  return loadSql(SQL_DIR, 'normalize-wsdm.sql', vars);
+  return loadSql(codeFile(__dirname, 'normalize-wsdm.sql'), vars);
 }
 
 function normalizeLmsys(columns: Map<string, string>, role: SourceRole): string {
@@ -142,12 +142,12 @@ function normalizeLmsys(columns: Map<string, string>, role: SourceRole): string 
   for (const name of TEXT_COLUMNS) vars[name] = ident(name);
   for (const name of OPTIONAL_COLUMNS) vars[name] = optionalColumn(columns, name);
   for (const name of LMSYS_WINNER_COLUMNS) vars[name] = role === 'train' ? ident(name) : code('NULL');
-  return loadSql(SQL_DIR, 'normalize-lmsys.sql', vars);
+  return loadSql(codeFile(__dirname, 'normalize-lmsys.sql'), vars);
 }
 
 async function sourceName(connection: DuckDBConnection, input: InputFile): Promise<SourceName> {
   if (input.format !== 'wsdm') return input.format;
-  const rows = await queryRows(connection, loadSql(SQL_DIR, 'source-marker.sql'));
+  const rows = await queryRows(connection, loadSql(codeFile(__dirname, 'source-marker.sql')));
   return rows.some((row) => row.value === 'synthetic') ? 'synthetic' : 'wsdm';
 }
 
@@ -173,7 +173,7 @@ export async function stageSource(
 
   await connection.run(input.format === 'lmsys' ? normalizeLmsys(columns, role) : normalizeWsdm(file, columns, role));
   await setVariables(connection, { json_lists: input.format === 'lmsys', unique_ids: role === 'test' });
-  const [problem] = await queryRows(connection, loadSql(SQL_DIR, 'first-problem.sql'));
+  const [problem] = await queryRows(connection, loadSql(codeFile(__dirname, 'first-problem.sql')));
   if (problem) {
     throw rowError(file, Number(problem.row_no), problem.id, String(problem.column_name), String(problem.problem));
   }
@@ -185,7 +185,7 @@ export async function stageSource(
     return code(role === 'test' ? `coalesce(${flattened}, '')` : flattened);
   };
   await connection.run(
-    loadSql(SQL_DIR, 'stage-rows.sql', {
+    loadSql(codeFile(__dirname, 'stage-rows.sql'), {
       target: ident(role === 'train' ? 'staged' : 'staged_test'),
       prompt: text('prompt'),
       response_a: text('response_a'),

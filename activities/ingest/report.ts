@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { loadSql, queryRows } from '../../lib/duckdb';
 import type { InputFile, SourceName } from './read-source';
+import { codeFile } from '../../lib/stage-contract/code-file';
 
 /** The summary `ingest_report.json` holds; plain JSON (type aliases, so it fits a stage summary). */
 
@@ -44,7 +45,6 @@ export type IngestReport = {
   test: { path: string; format: InputFile['format']; source: SourceName; rows: number; languages: { [language: string]: number } } | null;
 };
 
-const SQL_DIR = __dirname;
 
 function noDrops(): DropCounts {
   return Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])) as DropCounts;
@@ -71,7 +71,7 @@ export async function buildReport(
     dropped: noDrops(),
   }));
   const dropped = noDrops();
-  for (const row of await queryRows(connection, loadSql(SQL_DIR, 'report-drops.sql'))) {
+  for (const row of await queryRows(connection, loadSql(codeFile(__dirname, 'report-drops.sql')))) {
     const report = sources[Number(row.src_idx)]!;
     const n = Number(row.n);
     report.rows_in += n;
@@ -86,7 +86,7 @@ export async function buildReport(
   const languages: { [language: string]: number } = {};
   const testLanguages: { [language: string]: number } = {};
   let conflicts = 0;
-  for (const row of await queryRows(connection, loadSql(SQL_DIR, 'report-kept.sql'))) {
+  for (const row of await queryRows(connection, loadSql(codeFile(__dirname, 'report-kept.sql')))) {
     const n = Number(row.n);
     if (row.kind === 'label') labelBalance[row.key as 'model_a' | 'model_b'] = n;
     else if (row.kind === 'language') languages[String(row.key)] = n;
@@ -94,7 +94,7 @@ export async function buildReport(
     else conflicts = n;
   }
 
-  const [lengths] = await queryRows(connection, loadSql(SQL_DIR, 'report-lengths.sql'));
+  const [lengths] = await queryRows(connection, loadSql(codeFile(__dirname, 'report-lengths.sql')));
   return {
     synthetic: train.some(({ source }) => source === 'synthetic'),
     turn_separator: turnSeparator,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ident, joinSql, loadSql, setVariables, withDuckDB, writeAtomically } from '../../lib/duckdb';
 import { LANGUAGE_BANKS, type LanguageBank, MODEL_NAMES } from './synthetic-text';
+import { codeFile } from '../../lib/stage-contract/code-file';
 
 export interface SyntheticOptions {
   rows: number;
@@ -13,7 +14,6 @@ export interface SyntheticOptions {
 
 /** How often the good answer wins: the learnable signal, with label noise beside it. */
 const GOOD_ANSWER_WIN_RATE = 0.75;
-const SQL_DIR = __dirname;
 
 /** mulberry32: a small, fast, seedable generator; the same seed gives the same dataset everywhere. */
 function random(seed: number): () => number {
@@ -89,7 +89,7 @@ async function writeParquet(rows: Row[], columns: (keyof Row)[], output: string)
       try {
         fs.writeFileSync(json, JSON.stringify(rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c]])))));
         await setVariables(connection, { json_path: json, output_path: temp! });
-        await connection.run(loadSql(SQL_DIR, 'write-synthetic.sql', { columns: joinSql(columns.map(ident)) }));
+        await connection.run(loadSql(codeFile(__dirname, 'write-synthetic.sql'), { columns: joinSql(columns.map(ident)) }));
       } finally {
         fs.rmSync(json, { force: true });
       }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { UserInputError } from '../../lib/errors';
 import { code, ident, loadSql, queryRows, setVariables, withDuckDB, writeAtomically } from '../../lib/duckdb';
+import { codeFile } from '../../lib/stage-contract/code-file';
 
 export interface SplitOptions {
   /** augmented.parquet */
@@ -30,7 +31,6 @@ export type SplitReport = {
   languages: { [language: string]: { train: number; valid: number } };
 };
 
-const SQL_DIR = __dirname;
 
 /**
  * Splits `augmented.parquet` into `train.parquet` and `valid.parquet` by pair: a row and its
@@ -70,18 +70,18 @@ export async function split(opts: SplitOptions): Promise<SplitReport> {
       }
 
       const language = columns.has('language') ? ident('language') : code("'unknown'");
-      await connection.run(loadSql(SQL_DIR, 'pairs.sql', { language, stratum: code(opts.stratifyByLanguage ? 'language' : 'true') }));
+      await connection.run(loadSql(codeFile(__dirname, 'pairs.sql'), { language, stratum: code(opts.stratifyByLanguage ? 'language' : 'true') }));
 
       const side = async (validSide: boolean, output: string): Promise<number> => {
         await setVariables(connection, { valid_side: validSide, output_path: output });
-        const [written] = await queryRows(connection, loadSql(SQL_DIR, 'write-side.sql'));
+        const [written] = await queryRows(connection, loadSql(codeFile(__dirname, 'write-side.sql')));
         return Number(written?.Count ?? 0);
       };
       const trainRows = await side(false, trainTemp!);
       const validRows = await side(true, validTemp!);
 
       const languages: SplitReport['languages'] = {};
-      for (const row of await queryRows(connection, loadSql(SQL_DIR, 'report.sql'))) {
+      for (const row of await queryRows(connection, loadSql(codeFile(__dirname, 'report.sql')))) {
         languages[String(row.language)] = { train: Number(row.train_pairs), valid: Number(row.valid_pairs) };
       }
       const counts = Object.values(languages);

@@ -1,13 +1,15 @@
 import path from 'node:path';
 import { fromSyntheticData } from '../synthetic';
-import type { Json, StageDefinition } from '../../lib/stage';
+import { defineStage, type Json } from '../../lib/stage';
+import { sourceOf } from '../../lib/stage-contract/source-of';
 import { split } from './split';
 
 /** Deterministic train/validation split that keeps a row and its swapped copy together. */
-export const splitStage: StageDefinition = {
+export const splitStage = defineStage({
   activity: 'split',
-  configSections: ['data', 'seed'],
-  codePaths: ['activities/split', 'lib/duckdb.ts'],
+  source: sourceOf(__filename),
+  config: ['data', 'seed'],
+  outputs: ['train.parquet', 'valid.parquet'],
   async run(ctx) {
     const report = await split({
       input: ctx.input('augmented.parquet'),
@@ -20,4 +22,4 @@ export const splitStage: StageDefinition = {
     });
     return { report: report as unknown as Json, synthetic: fromSyntheticData(ctx) };
   },
-};
+});

@@ -1,13 +1,16 @@
-import type { StageDefinition } from '../../lib/stage';
-import { predictionOptions, PREDICTION_CODE } from '../prediction-options';
+import { defineStage } from '../../lib/stage';
+import { sourceOf } from '../../lib/stage-contract/source-of';
+import { PREDICTION_SECTIONS, predictionOptions, predictionTrainer } from '../prediction-options';
 import { fromSyntheticData } from '../synthetic';
 import { submit } from './submit';
 
 /** Predicts the test file and writes submission.csv in the competition's format. */
-export const submitStage: StageDefinition = {
+export const submitStage = defineStage({
   activity: 'submit',
-  configSections: ['submit'],
-  codePaths: ['activities/submit', 'activities/prediction-options.ts', ...PREDICTION_CODE],
+  source: sourceOf(__filename),
+  config: PREDICTION_SECTIONS('submit'),
+  outputs: ['submission.csv'],
+  trainer: (config) => predictionTrainer(config.submit.engine, config.trainer),
   async run(ctx) {
     const result = await submit({
       ...predictionOptions(ctx, ctx.config.submit.engine),
@@ -16,7 +19,8 @@ export const submitStage: StageDefinition = {
       batchSize: ctx.config.submit.batch_size,
       tta: ctx.config.submit.tta,
       outDir: ctx.outDir,
+      logDir: ctx.logDir,
     });
     return { ...result, synthetic: fromSyntheticData(ctx) };
   },
-};
+});

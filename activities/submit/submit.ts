@@ -16,8 +16,10 @@ export interface SubmitOptions extends EngineOptions {
   featureColumnsFile: string;
   batchSize: number;
   tta: boolean;
-  /** submission.csv; the trainer engine's specs, logs and predictions go to its trainer-predict/ folder. */
+  /** submission.csv. */
   outDir: string;
+  /** The trainer engine's specs, logs and predictions go to its trainer-predict/ folder here; default: `outDir`. */
+  logDir?: string;
   /** The ids the submission must cover; by default those of `testTable`. */
   expectedIds?: readonly string[];
   onProgress?: (rowsDone: number) => void;
@@ -37,7 +39,7 @@ export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   const predictions = await predictWithEngine({
     ...(opts.engine ? { engine: opts.engine } : {}),
     ...(opts.trainer ? { trainer: opts.trainer } : {}),
-    workDir: path.join(opts.outDir, TRAINER_PREDICT_DIR),
+    workDir: path.join(opts.logDir ?? opts.outDir, TRAINER_PREDICT_DIR),
     modelDir: opts.modelDir,
     table: opts.testTable,
     batchSize: opts.batchSize,

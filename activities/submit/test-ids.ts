@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { UserInputError } from '../../lib/errors';
 import { requireColumns } from '../../lib/inference/table-columns';
+import { codeFile } from '../../lib/stage-contract/code-file';
 
-const TEST_IDS_SQL = fs.readFileSync(path.join(__dirname, 'test-ids.sql'), 'utf8');
+const TEST_IDS_SQL = fs.readFileSync(codeFile(__dirname, 'test-ids.sql'), 'utf8');
 
 /** The test table's ids; a NULL or repeated id makes a valid submission impossible, so it is refused here. */
 export async function readTestIds(testTable: string): Promise<string[]> {

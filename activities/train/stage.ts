@@ -1,16 +1,24 @@
 import { cpSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserInputError } from '../../lib/errors';
-import type { Json, StageContext, StageDefinition, StageResult } from '../../lib/stage';
+import { TRAINER_SECTIONS, type RunConfig } from '../../lib/config/schema';
+import { defineStage, type Json, type StageContext, type StageResult } from '../../lib/stage';
+import { sourceOf } from '../../lib/stage-contract/source-of';
 import { isResumePoint, type ResumePoint } from './checkpoints';
 import type { DevicePool } from './device-pool';
 import { runTrainer, type TrainerEvent } from '../../lib/trainer-process';
 
-const TRAIN_CONFIG = ['seed', 'augment', 'model', 'trainer'] as const;
-const TRAIN_CODE = ['activities/train', 'trainers', 'lib/text-hashing.ts', 'lib/trainer-process.ts'];
+/** What every train sub-step shares: its code, the trainer's config sections, and the trainer it runs. */
+const TRAIN_STAGE = {
+  source: sourceOf(__filename),
+  config: TRAINER_SECTIONS,
+  trainer: (config: Pick<RunConfig, 'trainer'>) => config.trainer.engine,
+} as const;
+
+type TrainContext = StageContext<(typeof TRAINER_SECTIONS)[number]>;
 
 /** The worker's resolved argv and environment for the config's trainer. */
-function trainerArgv(ctx: StageContext): { command: string[]; passEnv: string[] } {
+function trainerArgv(ctx: Pick<StageContext, 'trainer'>): { command: string[]; passEnv: string[] } {
   const trainer = ctx.trainer();
   return { command: trainer.argv, passEnv: trainer.env };
 }
@@ -26,7 +34,7 @@ function checkpointOf(result: StageResult | undefined, what: string): string {
  * Heartbeats every trainer event. A checkpoint is first mirrored to the remote store (if any), then
  * named in the heartbeat details, so a retry on any machine can resume from it.
  */
-function trainerEvents(ctx: StageContext, summary: { [key: string]: Json }) {
+function trainerEvents(ctx: TrainContext, summary: { [key: string]: Json }) {
   let published = Promise.resolve();
   const onEvent = (event: TrainerEvent) => {
     if (event.event === 'checkpoint') {
@@ -44,7 +52,7 @@ function trainerEvents(ctx: StageContext, summary: { [key: string]: Json }) {
 }
 
 /** Where a retry resumes: the failed attempt's last reported checkpoint, else the newest one stored. */
-async function resumePoint(ctx: StageContext): Promise<{ dir: string; step: number } | undefined> {
+async function resumePoint(ctx: TrainContext): Promise<{ dir: string; step: number } | undefined> {
   if (isResumePoint(ctx.resumeFrom)) {
     const dir = await ctx.checkpoints.materialize(ctx.resumeFrom.checkpoint);
     if (dir) return { dir, step: ctx.resumeFrom.step };
@@ -55,11 +63,11 @@ async function resumePoint(ctx: StageContext): Promise<{ dir: string; step: numb
 }
 
 /** One shard's part of one round, on its own device: resumes from its last checkpoint on a retry. */
-export function trainShardStage(devices: DevicePool): StageDefinition {
-  return {
+export function trainShardStage(devices: DevicePool) {
+  return defineStage({
+    ...TRAIN_STAGE,
     activity: 'trainShard',
-    configSections: [...TRAIN_CONFIG],
-    codePaths: TRAIN_CODE,
+    outputs: ['checkpoint/'],
     async run(ctx) {
       const resume = await resumePoint(ctx);
       const summary: { [key: string]: Json } = { resumed_from_step: resume?.step ?? 0 };
@@ -83,7 +91,7 @@ export function trainShardStage(devices: DevicePool): StageDefinition {
             output_dir: ctx.outDir,
             device_index: device,
           },
-          workDir: ctx.outDir,
+          workDir: ctx.logDir,
           cwd: ctx.repoRoot,
           deviceIndex: device,
           signal: ctx.signal,
@@ -97,14 +105,14 @@ export function trainShardStage(devices: DevicePool): StageDefinition {
       summary['device_index'] = device;
       return summary;
     },
-  };
+  });
 }
 
 /** Averages the round's shard checkpoints into the checkpoint every shard of the next round starts from. */
-export const mergeShardsStage: StageDefinition = {
+export const mergeShardsStage = defineStage({
+  ...TRAIN_STAGE,
   activity: 'mergeShards',
-  configSections: [...TRAIN_CONFIG],
-  codePaths: TRAIN_CODE,
+  outputs: ['checkpoint/'],
   async run(ctx) {
     const inputs = Object.keys(ctx.upstream)
       .sort()
@@ -114,7 +122,7 @@ export const mergeShardsStage: StageDefinition = {
       ...trainerArgv(ctx),
       verb: 'merge',
       spec: { config: ctx.config, inputs, output_dir: ctx.outDir },
-      workDir: ctx.outDir,
+      workDir: ctx.logDir,
       cwd: ctx.repoRoot,
       signal: ctx.signal,
       onEvent: trainerEvents(ctx, summary).onEvent,
@@ -122,16 +130,17 @@ export const mergeShardsStage: StageDefinition = {
     summary['stopped_early'] = done.stopped_early === true;
     return summary;
   },
-};
+});
 
 /**
  * Exports the final checkpoint as the ONNX model that evaluation and submission run, and keeps the
  * checkpoint beside it (adapters and head only, small) for the trainer's own predict.
  */
-export const exportModelStage: StageDefinition = {
+export const exportModelStage = defineStage({
+  ...TRAIN_STAGE,
   activity: 'exportModel',
-  configSections: [...TRAIN_CONFIG],
-  codePaths: TRAIN_CODE,
+  // The GPU trainer also writes its tokenizer, and the weights beside the graph when they are large.
+  outputs: ['model.onnx', 'model.json', 'checkpoint/', 'model.onnx.data?', 'tokenizer/?'],
   async run(ctx) {
     const summary: { [key: string]: Json } = {};
     const checkpoint = checkpointOf(ctx.upstream['model'], 'export');
@@ -144,7 +153,7 @@ export const exportModelStage: StageDefinition = {
         feature_columns: ctx.input('feature_columns.json'),
         output_dir: ctx.outDir,
       },
-      workDir: ctx.outDir,
+      workDir: ctx.logDir,
       cwd: ctx.repoRoot,
       signal: ctx.signal,
       onEvent: trainerEvents(ctx, summary).onEvent,
@@ -152,4 +161,4 @@ export const exportModelStage: StageDefinition = {
     cpSync(checkpoint, path.join(ctx.outDir, 'checkpoint'), { recursive: true });
     return summary;
   },
-};
+});

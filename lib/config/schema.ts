@@ -144,6 +144,12 @@ export const runConfigSchema = z
   .describe('a named run config');
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
+
+/** The sections a trainer process reads: what the train stages declare, and all a trainer spec's `config` holds. */
+export const TRAINER_SECTIONS = ['seed', 'augment', 'model', 'trainer'] as const;
+// Other sections are dropped, not refused: a hand-written spec may hold a whole run config.
+export const trainerConfigSchema = runConfigSchema.pick({ seed: true, augment: true, model: true, trainer: true }).strip();
+export type TrainerConfig = z.infer<typeof trainerConfigSchema>;
 export type DataConfig = RunConfig['data'];
 export type DataSource = z.infer<typeof dataSourceSchema>;
 export type ConfigSection = Exclude<keyof RunConfig, 'name' | 'description' | 'extends'>;

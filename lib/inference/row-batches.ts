@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { UserInputError } from '../errors';
 import { quoteIdentifier, requireColumns } from './table-columns';
+import { codeFile } from '../stage-contract/code-file';
 
 /** A slice of the table in model input form; feature values are laid out row-major. */
 export interface RowBatch {
@@ -15,7 +15,7 @@ export interface RowBatch {
 }
 
 const TEXT_COLUMNS = ['prompt', 'response_a', 'response_b'] as const;
-const READ_ROWS_SQL = fs.readFileSync(path.join(__dirname, 'read-rows.sql'), 'utf8');
+const READ_ROWS_SQL = fs.readFileSync(codeFile(__dirname, 'read-rows.sql'), 'utf8');
 
 /**
  * Streams the table in batches of `batchSize` rows (the last one shorter), so memory stays

@@ -1,6 +1,7 @@
 import { code, ident, joinSql, loadSql, setVariables, withDuckDB, writeAtomically } from '../duckdb';
 import { readFeatureColumns, swappedFeatureSql } from '../feature-columns';
 import { requireColumns } from './table-columns';
+import { codeFile } from '../stage-contract/code-file';
 
 /**
  * Writes `output`: id, prompt, the responses exchanged and every feature of `feature_columns.json`
@@ -10,7 +11,7 @@ import { requireColumns } from './table-columns';
 export async function writeSwappedTable(table: string, featureColumnsFile: string, output: string): Promise<void> {
   const columns = readFeatureColumns(featureColumnsFile);
   const features = columns.map((column) => code(`, CAST(${swappedFeatureSql(column)} AS DOUBLE) AS ${ident(column.name).text}`));
-  const sql = loadSql(__dirname, 'swap-rows.sql', { features: joinSql(features, '') });
+  const sql = loadSql(codeFile(__dirname, 'swap-rows.sql'), { features: joinSql(features, '') });
   await writeAtomically([output], ([temp]) =>
     withDuckDB(async (connection) => {
       await requireColumns(connection, table, ['id', 'prompt', 'response_a', 'response_b', ...columns.map((c) => c.name)]);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runTrainer, TrainerFailed, type TrainerRun } from '../trainer-process';
-import type { RunConfig } from '../config/schema';
+import type { TrainerConfig } from '../config/schema';
 import { UserInputError } from '../errors';
 import type { Predictions } from './predict';
 import { writeSwappedTable } from './swapped-table';
@@ -13,8 +13,8 @@ export interface TrainerEngineOptions {
   command: string[];
   /** Worker environment variables passed through to it: the registry entry's `env`. */
   passEnv?: readonly string[];
-  /** The resolved run config; it travels in the spec, the trainer reads its model settings there. */
-  config: RunConfig;
+  /** The trainer's sections of the resolved run config; they travel in the spec, the trainer reads its model settings there. */
+  config: TrainerConfig;
   /** The final model's checkpoint folder (the merged checkpoint that `export` read). */
   checkpoint: string;
   /** The project folder: the trainer runs there, relative paths in the config start there. */

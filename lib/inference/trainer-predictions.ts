@@ -1,8 +1,9 @@
 import { UserInputError } from '../errors';
 import { loadSql, queryRows, setVariables, withDuckDB } from '../duckdb';
 import { requireColumns } from './table-columns';
+import { codeFile } from '../stage-contract/code-file';
 
-const READ_PREDICTIONS_SQL = loadSql(__dirname, 'read-predictions.sql');
+const READ_PREDICTIONS_SQL = loadSql(codeFile(__dirname, 'read-predictions.sql'));
 
 /** The ids of `table` in file order and the p_a `predictions.parquet` gives each; every row must be scored once. */
 export async function readTrainerPredictions(table: string, predictions: string): Promise<{ ids: string[]; pA: Float64Array }> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 export async function sha256File(file: string): Promise<string> {
@@ -33,18 +33,4 @@ export function listFiles(dir: string): string[] {
   };
   walk('');
   return out.sort();
-}
-
-/** Build leftovers (Python bytecode) that running code writes beside its sources. */
-const NOT_SOURCE = /(^|\/)__pycache__\/|\.pyc$/;
-
-/** The content hash of source files and folders: a stage's code version. */
-export function sha256Sources(root: string, paths: readonly string[]): string {
-  const hash = createHash('sha256');
-  for (const rel of [...paths].sort()) {
-    const abs = path.join(root, rel);
-    const files = statSync(abs).isDirectory() ? listFiles(abs).filter((f) => !NOT_SOURCE.test(f)).map((f) => path.join(rel, f)) : [rel];
-    for (const file of files) hash.update(`${file}\0`).update(readFileSync(path.join(root, file))).update('\0');
-  }
-  return hash.digest('hex');
 }

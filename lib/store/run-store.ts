@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import path from 'node:path';
 import { UserInputError } from '../errors';
 import type { ArtifactFile, StageResult } from '../stage';
-import { listFiles, sha256File } from './hash';
+import { declaredFiles } from './declared-outputs';
+import { sha256File } from './hash';
 import type { ObjectStore } from './object-store';
 import { checkStoreKey } from './store-key';
 
@@ -80,10 +81,18 @@ export class RunStore {
     return { stage: manifest.stageId, activity: manifest.activity, cacheKey: manifest.cacheKey, ref, dir, files: manifest.files, summary: manifest.summary, cacheHit: true };
   }
 
-  /** Hashes the scratch folder's files, writes the manifest, renames the folder into place and mirrors it. */
-  async commit(scratch: string, stageId: string, activity: string, cacheKey: string, summary: StageResult['summary']): Promise<StageResult> {
+  /**
+   * Hashes the scratch folder's declared outputs (its side folder `logDir` is kept, unhashed),
+   * writes the manifest, renames the folder into place and mirrors it.
+   */
+  async commit(
+    scratch: string,
+    stage: { stageId: string; activity: string; cacheKey: string; outputs: readonly string[]; logDir: string },
+    summary: StageResult['summary'],
+  ): Promise<StageResult> {
+    const { stageId, activity, cacheKey } = stage;
     const files: Record<string, ArtifactFile> = {};
-    for (const rel of listFiles(scratch)) {
+    for (const rel of declaredFiles(stageId, scratch, stage.outputs, stage.logDir, [MANIFEST])) {
       files[rel] = { path: rel, sha256: await sha256File(path.join(scratch, rel)), bytes: statSync(path.join(scratch, rel)).size };
     }
     const manifest: Manifest = { stageId, activity, cacheKey, files, summary, createdAt: new Date().toISOString() };

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { RunConfig } from '../../lib/config/schema';
 import { UserInputError } from '../../lib/errors';
 import { hashTextSparse, swapSparseTextRow, type SparseTextRow } from '../../lib/text-hashing';
 import { STD_FLOOR, type FeatureScaling } from './model';
+import { codeFile } from '../../lib/stage-contract/code-file';
 
 /** One split (train or valid parquet) held in memory, columns as arrays. */
 export interface SplitRows {
@@ -23,7 +23,7 @@ export interface SplitRows {
 }
 
 const REQUIRED_COLUMNS = ['id', 'pair_id', 'swapped', 'winner', 'prompt', 'response_a', 'response_b'];
-const READ_SPLIT_SQL = readFileSync(path.join(__dirname, 'read-split.sql'), 'utf8');
+const READ_SPLIT_SQL = readFileSync(codeFile(__dirname, 'read-split.sql'), 'utf8');
 
 function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

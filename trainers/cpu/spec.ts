@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { runConfigSchema, type RunConfig } from '../../lib/config/schema';
+import { trainerConfigSchema, type TrainerConfig } from '../../lib/config/schema';
 import { UserInputError } from '../../lib/errors';
 
 /** The spec.json of docs/trainer-protocol.md, one shape per verb. */
@@ -34,9 +34,9 @@ const exportSpecSchema = z.object({
   output_dir: z.string().min(1),
 });
 
-export type TrainSpec = Omit<z.infer<typeof trainSpecSchema>, 'config'> & { config: RunConfig };
-export type MergeSpec = Omit<z.infer<typeof mergeSpecSchema>, 'config'> & { config: RunConfig };
-export type ExportSpec = Omit<z.infer<typeof exportSpecSchema>, 'config'> & { config: RunConfig };
+export type TrainSpec = Omit<z.infer<typeof trainSpecSchema>, 'config'> & { config: TrainerConfig };
+export type MergeSpec = Omit<z.infer<typeof mergeSpecSchema>, 'config'> & { config: TrainerConfig };
+export type ExportSpec = Omit<z.infer<typeof exportSpecSchema>, 'config'> & { config: TrainerConfig };
 
 export type Verb = 'train' | 'merge' | 'export';
 const schemas = { train: trainSpecSchema, merge: mergeSpecSchema, export: exportSpecSchema };
@@ -60,7 +60,7 @@ export function readSpec(verb: Verb, file: string): TrainSpec | MergeSpec | Expo
   }
   const spec = schemas[verb].safeParse(raw);
   if (!spec.success) throw new UserInputError(describeIssues(file, '', spec.error));
-  const config = runConfigSchema.safeParse(spec.data.config);
+  const config = trainerConfigSchema.safeParse(spec.data.config);
   if (!config.success) throw new UserInputError(describeIssues(file, 'config', config.error));
   if (config.data.model.kind !== 'cpu_mlp') {
     throw new UserInputError(`${file}: config.model.kind: the built-in CPU trainer trains cpu_mlp, not ${config.data.model.kind}`);

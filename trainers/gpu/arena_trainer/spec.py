@@ -156,12 +156,15 @@ def settings_from_config(file: str, config: Any) -> Settings:
         early_stopping_patience=c.get("trainer.early_stopping_patience", int),
         step_delay_ms=c.get("trainer.step_delay_ms", int, optional=True, default=0),
     )
+    # The train stages hand over only the sections they are keyed on (seed, augment, model,
+    # trainer); validation during training then batches as training does.
+    has_eval_batch = c.get("evaluate.batch_size", int, optional=True) is not None
     return Settings(
         seed=c.get("seed", int),
         augment_mode=c.choice("augment.mode", ("none", "append", "alternate", "per_gpu")),
         model=model,
         trainer=trainer,
-        eval_batch_size=c.positive("evaluate.batch_size"),
+        eval_batch_size=c.positive("evaluate.batch_size") if has_eval_batch else trainer.batch_size,
     )
 
 

@@ -1,0 +1,29 @@
+import type { StageDefinition } from '../lib/stage';
+import { augmentStage } from './augment/stage';
+import { evaluateStage } from './evaluate/stage';
+import { featuresStage } from './features/stage';
+import { ingestStage } from './ingest/stage';
+import { splitStage } from './split/stage';
+import { submitStage } from './submit/stage';
+import type { DevicePool } from './train/device-pool';
+import { exportModelStage, mergeShardsStage, trainShardStage } from './train/stage';
+
+/** Every stage definition by activity name: what the worker binds and what `arena explain` reads. */
+export function stageDefinitions(devices: DevicePool) {
+  return {
+    ingest: ingestStage,
+    features: featuresStage,
+    augment: augmentStage,
+    split: splitStage,
+    trainShard: trainShardStage(devices),
+    mergeShards: mergeShardsStage,
+    exportModel: exportModelStage,
+    evaluate: evaluateStage,
+    submit: submitStage,
+  } satisfies Record<string, StageDefinition>;
+}
+
+/** The activities of a pipeline stage: the composite train stage runs three kinds of sub-step. */
+export const SUB_STEPS: Record<string, readonly (keyof ReturnType<typeof stageDefinitions>)[]> = {
+  train: ['trainShard', 'mergeShards', 'exportModel'],
+};
