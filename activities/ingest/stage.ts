@@ -23,7 +23,7 @@ export const ingestStage: StageDefinition = {
       train = [{ format: 'wsdm', path: trainPath }];
       test ??= { format: 'wsdm', path: testPath };
     }
-    const report = await ingest({ train, test, turnSeparator: ctx.config.data.turn_separator, outDir: ctx.outDir });
+    const report = await ingest({ train, test, turnSeparator: ctx.config.data.turn_separator, maxTextChars: ctx.config.data.max_text_chars, outDir: ctx.outDir });
     return { report: report as unknown as Json, synthetic: files.synthetic };
   },
 };
