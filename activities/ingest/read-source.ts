@@ -132,7 +132,7 @@ function checkColumns(file: string, columns: Map<string, string>, required: stri
   const missing = required.filter((name) => !columns.has(name));
   if (missing.length > 0) {
     // The header is the file's first line: quote only its head.
-    const found = excerpt([...columns.keys()].join(', '), 120);
+    const found = excerpt([...columns.keys()].join(', '));
     throw new UserInputError(`${file}: missing required column '${missing[0]}' (found: ${found})`);
   }
 }
