@@ -66,6 +66,7 @@ export function findOversizedRow(file: string, limitBytes: number): OversizedRow
         if (byte === 0x22) inQuotes = true;
         else if (byte === 0x2c) endCell();
         else if (byte === 0x0a) {
+          rowBytes--; // the line break is not part of the row
           endCell();
           if (header === null) header = cells;
           else {
@@ -75,7 +76,9 @@ export function findOversizedRow(file: string, limitBytes: number): OversizedRow
           cells = [];
           cellBytes = [];
           rowBytes = 0;
-        } else if (byte !== 0x0d) {
+        } else if (byte === 0x0d) {
+          rowBytes--; // nor is a carriage return before it
+        } else {
           if (cell.length < CELL_HEAD) cell.push(byte);
           cellLength++;
         }
