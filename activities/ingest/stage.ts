@@ -7,7 +7,7 @@ import { generateSynthetic, ingest } from './ingest';
 export const ingestStage: StageDefinition = {
   activity: 'ingest',
   configSections: ['data', 'seed'],
-  codePaths: ['activities/ingest', 'lib/data-files.ts', 'lib/duckdb.ts'],
+  codePaths: ['activities/ingest', 'lib/data-files.ts', 'lib/data-roots.ts', 'lib/duckdb.ts'],
   externalInputs: (config, repoRoot) => {
     const files = resolveDataFiles(config.data, repoRoot);
     return [...files.train.map((s) => s.path), ...(files.test ? [files.test.path] : [])];
