@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks (speed and memory targets live here, never in timed tests): features vs the Python
-# reference, training rows/s, inference rows/s with and without swap-TTA.
+# reference, training rows/s, inference rows/s with and without swap-TTA, and the readers' fuzz run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -11,3 +11,5 @@ npx tsx bench/inference.ts
 npx tsx bench/gemma2-inference.ts
 # What a crashed GPU pod costs a run (two real runs through a Temporal dev server).
 npx tsx bench/resume.ts
+# The readers' fuzz test at length: mutated sample files through ingest, errors counted by kind.
+npx tsx bench/fuzz-readers.ts 1000

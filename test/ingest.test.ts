@@ -252,7 +252,7 @@ describe('bad input fails naming the file, row and column, and writes nothing', 
     await expectFailure(
       'missing-column',
       [{ format: 'lmsys', path: file }],
-      `${file}: missing required column 'winner_tie' (found: column0, id, model_a, model_b, prompt, response_a, response_b, winner_model_a, winner_model_b)`,
+      `${file}: missing required column 'winner_tie' (found: column0, id, model_a, model_b, prompt, response_a, response_…)`,
     );
   });
 

@@ -166,6 +166,21 @@ describe('submit', () => {
     });
   });
 
+  it('refuses a test table with a text-typed feature column, naming the file and column, and writes nothing', async () => {
+    const textFeature = path.join(tmp, 'text-feature.parquet');
+    await connection.run(
+      `COPY (SELECT * REPLACE (CASE WHEN id = 'wsdm-2' THEN 'long' ELSE len_b::VARCHAR END AS len_b) FROM read_parquet('${testTable}')) TO '${textFeature}' (FORMAT parquet)`,
+    );
+    for (const tta of [false, true]) {
+      const outDir = path.join(tmp, `submit-text-feature-${tta}`);
+      await assert.rejects(submit({ modelDir, testTable: textFeature, featureColumnsFile, batchSize: 4, tta, outDir }), {
+        name: 'UserInputError',
+        message: `${textFeature}: feature column "len_b" has type VARCHAR, expected a number`,
+      });
+      assert.equal(fs.existsSync(path.join(outDir, 'submission.csv')), false);
+    }
+  });
+
   it('needs feature_columns.json for TTA', async () => {
     await assert.rejects(submit({ modelDir, testTable, featureColumnsFile: path.join(tmp, 'nope.json'), batchSize: 4, tta: true, outDir: path.join(tmp, 'submit-nofc') }), (err: Error) => {
       assert.equal(err.name, 'UserInputError');

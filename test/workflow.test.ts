@@ -5,7 +5,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { dataRoots } from '../lib/data-roots';
 import { findTemporalCli } from '../lib/temporal-cli';
+import { REPO_ROOT } from '../worker';
 import type { PipelineResult, RunProgress } from '../lib/run-types';
 import { ARENA_CONFIG, ARENA_STATUS, ARENA_VAL_ACCURACY } from '../workflows/search-attributes';
 import { saveHistoryIfAsked } from './helpers/histories';
@@ -90,17 +92,20 @@ describe('train-pipeline on a real Temporal dev server', () => {
     assert.equal(result.stages['submit']!.summary['synthetic'], true);
   });
 
-  it('fails a run with bad input at once, naming the stage, the key and the cause', async () => {
+  it('fails a run that names a file outside the data roots at once, naming the stage, the key and the cause, quoting nothing of the file', async () => {
     const handle = await startRun(env, taskQueue, 'missing-file', {
       config: 'micro',
-      overrides: { data: { train: [{ format: 'lmsys', path: '/nonexistent/train.csv' }] } },
+      overrides: { data: { train: [{ format: 'lmsys', path: '/etc/passwd' }] } },
     });
     const err = await handle.result().then(
       () => assert.fail('the run should fail'),
       (e: unknown) => e,
     );
     assert.ok(err instanceof WorkflowFailedError);
-    assert.match(err.cause!.message, /^stage 'ingest' failed \(ingest, not retryable\): UserInputError: data\.train\[0\]\.path: no file \/nonexistent\/train\.csv$/);
+    assert.equal(
+      err.cause!.message,
+      `stage 'ingest' failed (ingest, not retryable): UserInputError: data.train[0].path: '/etc/passwd' is outside the worker's data roots (${dataRoots(REPO_ROOT).join(', ')}); an operator can add a folder with ARENA_DATA_ROOTS on the worker`,
+    );
     const progress = await handle.query<RunProgress>('progress');
     await saveHistoryIfAsked(handle, 'ingest-bad-input');
     assert.equal(progress.stages['ingest']!.attempts, 1);

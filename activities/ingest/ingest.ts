@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { dataSchema } from '../../lib/config/schema';
 import { UserInputError } from '../../lib/errors';
 import { loadSql, queryRows, setVariables, withDuckDB, writeAtomically } from '../../lib/duckdb';
 import { buildReport, type IngestReport } from './report';
@@ -17,6 +18,8 @@ export interface IngestOptions {
   test: InputFile | null;
   /** Joins the turns of a multi-turn LMSYS conversation into one text. */
   turnSeparator: string;
+  /** Texts longer than this many characters are cut to it (data.max_text_chars); default: the config's default. */
+  maxTextChars?: number;
   outDir: string;
 }
 
@@ -29,12 +32,14 @@ export interface IngestOptions {
  * a blank prompt, a blank response, then duplicates (same prompt and same two responses in
  * either order; the first by source order then file order stays). A WSDM parquet file carrying
  * the key-value metadata `arena_source=synthetic` (as `generateSynthetic` writes) becomes source
- * 'synthetic'. Bad input throws `UserInputError` naming the file, the first offending row's id
+ * 'synthetic'. Texts longer than `maxTextChars` characters are cut to it, their rows counted as
+ * `truncated_rows`. Bad input throws `UserInputError` naming the file, the first offending row's id
  * and the column, and leaves none of the output files behind.
  */
 export async function ingest(opts: IngestOptions): Promise<IngestReport> {
   if (opts.train.length === 0) throw new UserInputError('data.train: no training files given');
   const outDir = path.resolve(opts.outDir);
+  const maxTextChars = opts.maxTextChars ?? dataSchema.shape.max_text_chars.parse(undefined);
   const finalPaths = [path.join(outDir, 'ingested.parquet'), path.join(outDir, 'ingest_report.json')];
   if (opts.test) finalPaths.push(path.join(outDir, 'test.parquet'));
 
@@ -42,7 +47,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
     withDuckDB(async (connection) => {
       await connection.run(loadSql(codeFile(__dirname, 'macros.sql')));
       await connection.run(loadSql(codeFile(__dirname, 'create-staged.sql')));
-      await setVariables(connection, { turn_separator: opts.turnSeparator });
+      await setVariables(connection, { turn_separator: opts.turnSeparator, max_text_chars: maxTextChars });
 
       const train: { input: InputFile; source: SourceName }[] = [];
       for (const [index, input] of opts.train.entries()) {
@@ -58,7 +63,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
         throw rowError(file, Number(repeated.row_no), repeated.id, 'id', `repeats the id of row ${Number(repeated.first_row_no) + 1} of ${first}`);
       }
 
-      const report = await buildReport(connection, train, test, opts.turnSeparator);
+      const report = await buildReport(connection, train, test, opts.turnSeparator, maxTextChars);
       if (report.rows_out === 0) {
         throw new UserInputError(`${opts.train.map((input) => input.path).join(', ')}: no training rows left (dropped: ${JSON.stringify(report.dropped)})`);
       }

@@ -1,5 +1,6 @@
 -- LMSYS CSV: texts stay JSON lists here (checked before they are flattened); the one-hot winner
--- becomes a label, with tie kept as its own value so that it can be counted when dropped.
+-- becomes a label, with tie kept as its own value so that it can be counted when dropped. An error
+-- quotes at most 60 characters of a cell.
 CREATE OR REPLACE VIEW src AS
 WITH flags AS (
   SELECT
@@ -32,9 +33,9 @@ SELECT
   END AS label_problem_column,
   CASE
     WHEN NOT {{labelled}} THEN NULL
-    WHEN flag_a IS NULL THEN 'is ''' || {{winner_model_a}} || ''', not 0 or 1'
-    WHEN flag_b IS NULL THEN 'is ''' || {{winner_model_b}} || ''', not 0 or 1'
-    WHEN flag_tie IS NULL THEN 'is ''' || {{winner_tie}} || ''', not 0 or 1'
+    WHEN flag_a IS NULL THEN 'is ''' || left({{winner_model_a}}, 60) || ''', not 0 or 1'
+    WHEN flag_b IS NULL THEN 'is ''' || left({{winner_model_b}}, 60) || ''', not 0 or 1'
+    WHEN flag_tie IS NULL THEN 'is ''' || left({{winner_tie}}, 60) || ''', not 0 or 1'
     WHEN flag_a + flag_b + flag_tie > 1 THEN 'more than one winner column is 1'
   END AS label_problem
 FROM flags;

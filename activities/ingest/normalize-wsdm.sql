@@ -1,4 +1,5 @@
 -- WSDM parquet: plain-string texts (BLOB columns are decoded, a cell that is not UTF-8 is flagged).
+-- An error quotes at most 60 characters of a cell.
 CREATE OR REPLACE VIEW src AS
 SELECT
   rowid AS row_no,
@@ -12,5 +13,5 @@ SELECT
   CASE WHEN CAST({{winner}} AS VARCHAR) IN ('model_a', 'model_b') THEN CAST({{winner}} AS VARCHAR) END AS label,
   'winner' AS label_problem_column,
   CASE WHEN NOT is_blank(CAST({{winner}} AS VARCHAR)) AND CAST({{winner}} AS VARCHAR) NOT IN ('model_a', 'model_b')
-    THEN 'is ''' || CAST({{winner}} AS VARCHAR) || ''', not model_a or model_b' END AS label_problem
+    THEN 'is ''' || left(CAST({{winner}} AS VARCHAR), 60) || ''', not model_a or model_b' END AS label_problem
 FROM raw;

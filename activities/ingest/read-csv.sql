@@ -7,6 +7,6 @@ SELECT * FROM read_csv(
   getvariable('source_path'),
   header = true, delim = ',', quote = '"', escape = '"', skip = 0,
   all_varchar = true, strict_mode = true, null_padding = false,
-  max_line_size = 33554432, buffer_size = 67108864,
+  max_line_size = {{max_line_size}}, buffer_size = 67108864,
   encoding = {{encoding}}{{diagnose}}
 );

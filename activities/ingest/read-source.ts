@@ -3,6 +3,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { UserInputError } from '../../lib/errors';
 import { code, ident, literal, loadSql, queryRows, setVariables, SqlFragment } from '../../lib/duckdb';
 import { codeFile } from '../../lib/stage-contract/code-file';
+import { findOversizedRow } from './oversized-row';
 
 /**
  * Loads one input file into the `staged` (training) or `staged_test` table: reads it, checks it
@@ -32,19 +33,34 @@ function requiredColumns(format: SourceFormat, role: SourceRole): string[] {
   return format === 'wsdm' ? ['id', ...TEXT_COLUMNS, 'winner'] : ['id', ...TEXT_COLUMNS, ...LMSYS_WINNER_COLUMNS];
 }
 
-/** `<file>: row <n> (id <id>), column '<column>': <problem>`, the shape of every row-level error. */
-export function rowError(file: string, rowNo: number, id: unknown, column: string, problem: string): UserInputError {
-  const idText = id === null || id === undefined ? 'no id' : `id ${String(id)}`;
-  return new UserInputError(`${file}: row ${rowNo + 1} (${idText}), column '${column}': ${problem}`);
+/**
+ * The most of a file's content an error may quote: its messages end up in workflow history and
+ * logs, so they hold a short head of a cell or line, never a whole one.
+ */
+const EXCERPT_CHARS = 60;
+
+/** The first non-blank line of `text`, cut to `max` characters. */
+export function excerpt(text: string, max = EXCERPT_CHARS): string {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? text;
+  return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
-function firstLine(message: string): string {
-  return message.split('\n').find((line) => line.trim() !== '') ?? message;
+/** `<file>: row <n> (id <id>), column '<column>': <problem>`, the shape of every row-level error. */
+export function rowError(file: string, rowNo: number, id: unknown, column: string, problem: string): UserInputError {
+  const idText = id === null || id === undefined ? 'no id' : `id ${excerpt(String(id))}`;
+  return new UserInputError(`${file}: row ${rowNo + 1} (${idText}), column '${excerpt(column)}': ${problem}`);
 }
+
+/** DuckDB's first line names the error; the lines after it may quote a whole row of the file. */
+const DUCKDB_MESSAGE_CHARS = 200;
+
+/** The CSV reader's limit on one row (DuckDB's max_line_size in read-csv.sql): 32 MiB. */
+export const MAX_CSV_ROW_BYTES = 33554432;
 
 function readCsvSql(encoding: 'utf-8' | 'latin-1', diagnose: boolean): string {
   return loadSql(codeFile(__dirname, 'read-csv.sql'), {
     encoding: literal(encoding),
+    max_line_size: code(String(MAX_CSV_ROW_BYTES)),
     diagnose: code(diagnose ? ', ignore_errors = true, store_rejects = true' : ''),
   });
 }
@@ -55,8 +71,9 @@ async function readCsv(connection: DuckDBConnection, file: string): Promise<void
   } catch (error) {
     const message = (error as Error).message;
     if (/invalid unicode/i.test(message)) await throwFirstNonUtf8Cell(connection, file);
+    if (/maximum line size/i.test(message)) throwOversizedRow(file);
     await throwFirstRejectedLine(connection, file);
-    throw new UserInputError(`${file}: cannot read as CSV: ${firstLine(message)}`);
+    throw new UserInputError(`${file}: cannot read as CSV: ${excerpt(message, DUCKDB_MESSAGE_CHARS)}`);
   }
 }
 
@@ -70,14 +87,26 @@ async function throwFirstRejectedLine(connection: DuckDBConnection, file: string
   const [reject] = await queryRows(connection, loadSql(codeFile(__dirname, 'first-reject.sql')));
   if (reject) {
     throw new UserInputError(
-      `${file}: line ${String(reject.line)}, column '${String(reject.column_name)}': ${String(reject.error_message)} (line starts: ${String(reject.csv_line).slice(0, 60)})`,
+      `${file}: line ${String(reject.line)}, column '${excerpt(String(reject.column_name))}': ${excerpt(String(reject.error_message), DUCKDB_MESSAGE_CHARS)} (line starts: ${String(reject.csv_line).slice(0, EXCERPT_CHARS)})`,
     );
   }
 }
 
+function throwOversizedRow(file: string): void {
+  const row = findOversizedRow(file, MAX_CSV_ROW_BYTES);
+  if (row) {
+    throw rowError(file, row.rowNo, row.id, row.column, `the row is ${row.bytes} bytes, over the limit of ${MAX_CSV_ROW_BYTES} bytes (32 MiB) per CSV row`);
+  }
+}
+
 /** DuckDB names the line but not the row or column; re-reading as latin-1 finds both. */
-async function throwFirstNonUtf8Cell(connection: DuckDBConnection, file: string): Promise<never> {
-  await connection.run(readCsvSql('latin-1', false));
+async function throwFirstNonUtf8Cell(connection: DuckDBConnection, file: string): Promise<void> {
+  try {
+    await connection.run(readCsvSql('latin-1', false));
+  } catch {
+    // DuckDB's latin-1 refuses some bytes (C1 controls); the line-level diagnosis still names the line.
+    return;
+  }
   const columns = await describeRaw(connection);
   const cells = await queryRows(
     connection,
@@ -94,7 +123,7 @@ async function readParquet(connection: DuckDBConnection, file: string): Promise<
   try {
     await connection.run(loadSql(codeFile(__dirname, 'read-parquet.sql')));
   } catch (error) {
-    throw new UserInputError(`${file}: cannot read as parquet: ${firstLine((error as Error).message)}`);
+    throw new UserInputError(`${file}: cannot read as parquet: ${excerpt((error as Error).message, DUCKDB_MESSAGE_CHARS)}`);
   }
 }
 
@@ -107,7 +136,8 @@ async function describeRaw(connection: DuckDBConnection): Promise<Map<string, st
 function checkColumns(file: string, columns: Map<string, string>, required: string[]): void {
   const missing = required.filter((name) => !columns.has(name));
   if (missing.length > 0) {
-    const found = [...columns.keys()].join(', ');
+    // The header is the file's first line: quote only its head.
+    const found = excerpt([...columns.keys()].join(', '));
     throw new UserInputError(`${file}: missing required column '${missing[0]}' (found: ${found})`);
   }
 }
@@ -125,7 +155,22 @@ function wsdmTextColumn(file: string, columns: Map<string, string>, name: string
   throw new UserInputError(`${file}: column '${name}' has type ${type}, expected a string`);
 }
 
+/** An id is a key downstream and in the submission: a string or an integer, never a list or a struct cast to text. */
+const ID_TYPE = /^(VARCHAR|U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT))$/;
+/** Lists, arrays, structs, maps and unions: cast to text they would pass as a label or a model name. */
+const NESTED_TYPE = /\[\d*\]$|^(STRUCT|MAP|UNION)\(/;
+
+function checkScalarColumns(file: string, columns: Map<string, string>): void {
+  const idType = columns.get('id')!;
+  if (!ID_TYPE.test(idType)) throw new UserInputError(`${file}: column 'id' has type ${excerpt(idType)}, expected a string or an integer`);
+  for (const name of ['winner', ...OPTIONAL_COLUMNS]) {
+    const type = columns.get(name);
+    if (type !== undefined && NESTED_TYPE.test(type)) throw new UserInputError(`${file}: column '${name}' has type ${excerpt(type)}, expected a string`);
+  }
+}
+
 function normalizeWsdm(file: string, columns: Map<string, string>, role: SourceRole): string {
+  checkScalarColumns(file, columns);
   const vars: Record<string, SqlFragment> = {
     id: ident('id'),
     winner: role === 'train' ? ident('winner') : code('NULL'),
@@ -162,6 +207,9 @@ export async function stageSource(
   role: SourceRole,
 ): Promise<SourceName> {
   const file = input.path;
+  // DuckDB's readers expand glob patterns; an input is one literal file.
+  const glob = /[*?[\]{}]/.exec(file);
+  if (glob) throw new UserInputError(`${file}: the path holds the glob character '${glob[0]}'; input paths are literal file names`);
   if (!fs.existsSync(file)) throw new UserInputError(`${file}: file not found`);
   if (!fs.statSync(file).isFile()) throw new UserInputError(`${file}: not a file`);
   await setVariables(connection, { source_path: file });
@@ -170,6 +218,11 @@ export async function stageSource(
   else await readParquet(connection, file);
   const columns = await describeRaw(connection);
   checkColumns(file, columns, requiredColumns(input.format, role));
+  if (role === 'test') {
+    // An empty test file would give an empty submission.csv that looks like success and is cached.
+    const [count] = await queryRows(connection, loadSql(codeFile(__dirname, 'row-count.sql')));
+    if (Number(count!.n) === 0) throw new UserInputError(`${file}: the test file has no rows; a submission needs at least one`);
+  }
 
   await connection.run(input.format === 'lmsys' ? normalizeLmsys(columns, role) : normalizeWsdm(file, columns, role));
   await setVariables(connection, { json_lists: input.format === 'lmsys', unique_ids: role === 'test' });

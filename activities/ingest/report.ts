@@ -26,15 +26,21 @@ export type SourceReport = {
   rows_in: number;
   rows_out: number;
   dropped: DropCounts;
+  /** Rows with a text cut to `max_text_chars` (kept or dropped later). */
+  truncated_rows: number;
 };
 
 export type IngestReport = {
   /** True when a training source is the generated synthetic dataset. */
   synthetic: boolean;
   turn_separator: string;
+  /** `data.max_text_chars`: longer texts were cut to it. */
+  max_text_chars: number;
   rows_in: number;
   rows_out: number;
   dropped: DropCounts;
+  /** Training rows with a text cut to `max_text_chars`, over all sources. */
+  truncated_rows: number;
   /** Removed duplicates whose label disagrees with the kept row's (after undoing a swap). */
   duplicates_with_conflicting_label: number;
   sources: SourceReport[];
@@ -42,7 +48,14 @@ export type IngestReport = {
   languages: { [language: string]: number };
   /** Characters (code points) of the kept rows; `response` pools response_a and response_b. */
   text_length_chars: { prompt: LengthQuantiles; response: LengthQuantiles };
-  test: { path: string; format: InputFile['format']; source: SourceName; rows: number; languages: { [language: string]: number } } | null;
+  test: {
+    path: string;
+    format: InputFile['format'];
+    source: SourceName;
+    rows: number;
+    truncated_rows: number;
+    languages: { [language: string]: number };
+  } | null;
 };
 
 
@@ -61,6 +74,7 @@ export async function buildReport(
   train: { input: InputFile; source: SourceName }[],
   test: { input: InputFile; source: SourceName } | null,
   turnSeparator: string,
+  maxTextChars: number,
 ): Promise<IngestReport> {
   const sources: SourceReport[] = train.map(({ input, source }) => ({
     path: input.path,
@@ -69,6 +83,7 @@ export async function buildReport(
     rows_in: 0,
     rows_out: 0,
     dropped: noDrops(),
+    truncated_rows: 0,
   }));
   const dropped = noDrops();
   for (const row of await queryRows(connection, loadSql(codeFile(__dirname, 'report-drops.sql')))) {
@@ -94,13 +109,21 @@ export async function buildReport(
     else conflicts = n;
   }
 
+  let testTruncated = 0;
+  for (const row of await queryRows(connection, loadSql(codeFile(__dirname, 'report-truncated.sql')))) {
+    if (row.src_idx === null) testTruncated = Number(row.n);
+    else sources[Number(row.src_idx)]!.truncated_rows = Number(row.n);
+  }
+
   const [lengths] = await queryRows(connection, loadSql(codeFile(__dirname, 'report-lengths.sql')));
   return {
     synthetic: train.some(({ source }) => source === 'synthetic'),
     turn_separator: turnSeparator,
+    max_text_chars: maxTextChars,
     rows_in: sources.reduce((sum, source) => sum + source.rows_in, 0),
     rows_out: sources.reduce((sum, source) => sum + source.rows_out, 0),
     dropped,
+    truncated_rows: sources.reduce((sum, source) => sum + source.truncated_rows, 0),
     duplicates_with_conflicting_label: conflicts,
     sources,
     label_balance: labelBalance,
@@ -111,6 +134,7 @@ export async function buildReport(
       format: test.input.format,
       source: test.source,
       rows: Object.values(testLanguages).reduce((sum, n) => sum + n, 0),
+      truncated_rows: testTruncated,
       languages: testLanguages,
     },
   };

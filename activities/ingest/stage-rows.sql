@@ -1,9 +1,13 @@
--- Appends the checked rows of one source, texts flattened, to {{target}}.
+-- Appends the checked rows of one source, texts flattened and cut to getvariable('max_text_chars')
+-- characters, to {{target}}.
 INSERT INTO {{target}}
 SELECT
   getvariable('source_index'), row_no, id, getvariable('source_name'),
-  {{prompt}}, {{response_a}}, {{response_b}},
+  left(prompt_text, getvariable('max_text_chars')),
+  left(response_a_text, getvariable('max_text_chars')),
+  left(response_b_text, getvariable('max_text_chars')),
   model_a, model_b,
   CASE WHEN is_blank(language) THEN 'unknown' ELSE language END,
-  label
-FROM src;
+  label,
+  coalesce(greatest(length(prompt_text), length(response_a_text), length(response_b_text)) > getvariable('max_text_chars'), false)
+FROM (SELECT *, {{prompt}} AS prompt_text, {{response_a}} AS response_a_text, {{response_b}} AS response_b_text FROM src);

@@ -30,6 +30,13 @@ export const dataSchema = z
       .describe('the file to predict for submission; auto: test.parquet or lmsys/test.csv under dir, else synthetic'),
     synthetic_rows: z.int().positive().default(1200).describe('rows of the generated dataset when no real data is found'),
     turn_separator: z.string().default('\n\n').describe('joins the turns of a multi-turn conversation into one text'),
+    max_text_chars: z
+      .int()
+      .positive()
+      .default(200_000)
+      .describe(
+        'texts (prompt, response_a, response_b, turns joined) longer than this many characters are cut to it at ingest and counted as truncated_rows in ingest_report.json; bounds the memory of every later stage (a 51 MB text once took the features stage to 2.4 GB)',
+      ),
     sample_size: z.int().positive().nullable().default(null).describe('keep at most this many rows (after dedup), null for all'),
     validation_size: probability.default(0.1).describe('fraction of rows held out for validation'),
     stratify_by_language: z.boolean().default(false).describe('split each language separately'),

@@ -27,7 +27,7 @@ export async function* readRowBatches(
   featureColumns: readonly string[],
   batchSize: number,
 ): AsyncGenerator<RowBatch> {
-  await requireColumns(connection, table, ['id', ...TEXT_COLUMNS, ...featureColumns]);
+  await requireColumns(connection, table, ['id', ...TEXT_COLUMNS], featureColumns);
   const featureSql = featureColumns.map((name) => `, ${quoteIdentifier(name)}::DOUBLE`).join('');
   const result = await connection.stream(READ_ROWS_SQL.replace('{{feature_columns}}', featureSql), { path: table });
   const featureCount = featureColumns.length;

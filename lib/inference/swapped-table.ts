@@ -14,7 +14,7 @@ export async function writeSwappedTable(table: string, featureColumnsFile: strin
   const sql = loadSql(codeFile(__dirname, 'swap-rows.sql'), { features: joinSql(features, '') });
   await writeAtomically([output], ([temp]) =>
     withDuckDB(async (connection) => {
-      await requireColumns(connection, table, ['id', 'prompt', 'response_a', 'response_b', ...columns.map((c) => c.name)]);
+      await requireColumns(connection, table, ['id', 'prompt', 'response_a', 'response_b'], columns.map((c) => c.name));
       await setVariables(connection, { input_path: table, output_path: temp! });
       await connection.run(sql);
     }),

@@ -38,7 +38,16 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `arena-${prefix}-`));
 }
 
-/** Overrides that point a config at the real LMSYS sample rows. */
+/**
+ * The worker setting that lets workers read the shared sample: `ARENA_DATA_ROOTS` with the sample's
+ * folder added, as an operator would add a data folder (the sample lies outside the project).
+ */
+export function sampleDataRoots(env: NodeJS.ProcessEnv = process.env): string {
+  const roots = (env['ARENA_DATA_ROOTS'] ?? '').split(path.delimiter).filter((root) => root !== '');
+  return [...new Set([...roots, SAMPLE_DIR])].join(path.delimiter);
+}
+
+/** Overrides that point a config at the real LMSYS sample rows (workers started here may read them). */
 export function sampleData(): Record<string, unknown> {
   return {
     data: {
@@ -52,8 +61,9 @@ export interface RunningWorkers {
   stop(): Promise<void>;
 }
 
-/** Workers in this process, on the test server. */
+/** Workers in this process, on the test server; they may read the shared sample (their environment is this process's). */
 export async function startWorkers(env: TestWorkflowEnvironment, options: Omit<ArenaWorkerOptions, 'connection' | 'namespace' | 'workflowBundle'>): Promise<RunningWorkers> {
+  process.env['ARENA_DATA_ROOTS'] = sampleDataRoots();
   const workers = await createWorkers({ connection: env.nativeConnection, namespace: 'default', workflowBundle: await workflowBundle(), ...options });
   const running = Promise.all(workers.map((w) => w.run()));
   return {
@@ -77,6 +87,7 @@ export function spawnWorkerProcess(env: TestWorkflowEnvironment, settings: { tas
       ARENA_STORE: settings.store,
       ARENA_WORKER_ROLE: settings.role,
       ARENA_DEVICES: String(settings.devices),
+      ARENA_DATA_ROOTS: sampleDataRoots(),
       ...settings.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

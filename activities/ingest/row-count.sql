@@ -1,0 +1,2 @@
+-- Rows of the file just read.
+SELECT count(*) AS n FROM raw;
