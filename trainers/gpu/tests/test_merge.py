@@ -126,3 +126,27 @@ def test_head_and_features_average_and_adapter_moments_reset(tmp_path, round0):
     meta = json.load(open(os.path.join(merged_dir, "checkpoint.json")))
     assert meta["state"]["step"] == max(steps)
     assert {e["shard"] for e in meta["state"]["history"]["train"]} == {0, 1}
+
+
+# How far the loss may rise over a merge: the merged model and the round after it are compared with
+# the shards' mean validation loss before the merge (32 rows; the shards themselves differ by ~0.003).
+SMOOTH_TOLERANCE = 0.01
+
+
+def test_the_round_after_a_merge_continues_the_loss_without_a_jump(tmp_path, round0, dataset):
+    config, outputs = round0["config"], round0["outputs"]
+    before = [next(e for e in events if e["event"] == "metrics") for events in round0["events"]]
+    pre_merge = sum(m["valid_loss"] for m in before) / len(before)
+    merged_dir, _ = merge(config, outputs, tmp_path)
+    assert validation_loss(config, dataset, merged_dir) <= pre_merge + SMOOTH_TOLERANCE
+
+    spec = train_spec(config, dataset, tmp_path / "round1", shard={"index": 0, "count": 2}, round={"index": 1, "epoch_start": 1, "epoch_end": 2}, init_from=merged_dir)
+    code, events, log = run_trainer("train", spec, tmp_path / "round1")
+    assert code == 0, log
+    step = max(m["step"] for m in before)
+    assert events[0] == {"event": "start", "step": step, "total_steps": events[-1]["step"]} and events[-1]["step"] > step
+    [after] = [e for e in events if e["event"] == "metrics"]
+    assert after["epoch"] == 1
+    print("pre-merge", before, "after", after)
+    assert after["valid_loss"] <= pre_merge + SMOOTH_TOLERANCE
+    assert after["train_loss"] <= sum(m["train_loss"] for m in before) / len(before) + SMOOTH_TOLERANCE
