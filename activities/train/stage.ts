@@ -94,7 +94,10 @@ export function trainShardStage(devices: DevicePool): StageDefinition {
   };
 }
 
-/** Averages the round's shard checkpoints into the checkpoint every shard of the next round starts from. */
+/**
+ * Merges the round's shard checkpoints into the checkpoint every shard of the next round starts from;
+ * a LoRA merge's residual (GPU trainer) goes into the summary, where the workflow shows it per round.
+ */
 export const mergeShardsStage: StageDefinition = {
   activity: 'mergeShards',
   configSections: [...TRAIN_CONFIG],
@@ -114,6 +117,7 @@ export const mergeShardsStage: StageDefinition = {
       onEvent: trainerEvents(ctx, summary).onEvent,
     });
     summary['stopped_early'] = done.stopped_early === true;
+    if (done.merge_residual) summary['merge_residual'] = { ...done.merge_residual };
     return summary;
   },
 };
