@@ -130,6 +130,9 @@ def test_head_and_features_average_and_adapter_moments_reset(tmp_path, round0):
 
 # How far the loss may rise over a merge: the merged model and the round after it are compared with
 # the shards' mean validation loss before the merge (32 rows; the shards themselves differ by ~0.003).
+# On the tiny random backbone the loss hardly depends on the adapters (a merge with B' scaled by 10
+# still passed), so this guards the round's continuation from a merged checkpoint (weights, reset
+# moments, step); the ΔW tests above are what pin the LoRA merge itself.
 SMOOTH_TOLERANCE = 0.01
 
 
@@ -147,6 +150,5 @@ def test_the_round_after_a_merge_continues_the_loss_without_a_jump(tmp_path, rou
     assert events[0] == {"event": "start", "step": step, "total_steps": events[-1]["step"]} and events[-1]["step"] > step
     [after] = [e for e in events if e["event"] == "metrics"]
     assert after["epoch"] == 1
-    print("pre-merge", before, "after", after)
     assert after["valid_loss"] <= pre_merge + SMOOTH_TOLERANCE
     assert after["train_loss"] <= sum(m["train_loss"] for m in before) / len(before) + SMOOTH_TOLERANCE
