@@ -5,13 +5,20 @@ import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import { SystemError, UserInputError } from './errors';
 
+/** Relative Frobenius residual of a rank-r LoRA merge over the adapted modules (0 = exact). */
+export interface MergeResidual {
+  max: number;
+  mean: number;
+  modules: number;
+}
+
 /** One line of a trainer's stdout, per docs/trainer-protocol.md. */
 export type TrainerEvent =
   | { event: 'start'; step: number; total_steps?: number }
   | { event: 'progress'; step: number; epoch: number; loss: number; rows_per_s?: number; lr?: number }
   | { event: 'checkpoint'; step: number; path: string }
   | { event: 'metrics'; step: number; epoch: number; train_loss?: number; valid_loss?: number; valid_accuracy?: number }
-  | { event: 'done'; checkpoint?: string; model?: string; predictions?: string; step?: number; stopped_early?: boolean }
+  | { event: 'done'; checkpoint?: string; model?: string; predictions?: string; step?: number; stopped_early?: boolean; merge_residual?: MergeResidual }
   | { event: 'error'; kind: 'user' | 'oom' | 'preempted' | 'internal'; message: string };
 
 const EVENT_NAMES = new Set(['start', 'progress', 'checkpoint', 'metrics', 'done', 'error']);

@@ -108,7 +108,10 @@ export function trainShardStage(devices: DevicePool) {
   });
 }
 
-/** Averages the round's shard checkpoints into the checkpoint every shard of the next round starts from. */
+/**
+ * Merges the round's shard checkpoints into the checkpoint every shard of the next round starts from;
+ * a LoRA merge's residual (GPU trainer) goes into the summary, where the workflow shows it per round.
+ */
 export const mergeShardsStage = defineStage({
   ...TRAIN_STAGE,
   activity: 'mergeShards',
@@ -128,6 +131,7 @@ export const mergeShardsStage = defineStage({
       onEvent: trainerEvents(ctx, summary).onEvent,
     });
     summary['stopped_early'] = done.stopped_early === true;
+    if (done.merge_residual) summary['merge_residual'] = { ...done.merge_residual };
     return summary;
   },
 });

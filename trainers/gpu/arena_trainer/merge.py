@@ -1,4 +1,5 @@
-"""The `merge` verb: the average of shard checkpoints, as trainers/cpu/merge.ts."""
+"""The `merge` verb: shard checkpoints into the one the next round starts from. LoRA adapters get the
+exact merge of lora_merge.py; every other tensor the element-wise average, as trainers/cpu/merge.ts."""
 
 import json
 import os
@@ -8,6 +9,10 @@ import torch
 from . import checkpoint as ckpt
 from .errors import UserInputError
 from .events import emit, log
+from .lora_merge import merge_lora
+
+LORA_A = ".lora_A."
+LORA_B = ".lora_B."
 
 
 def average(tensor_sets: list, dir_paths: list, what: str) -> dict:
@@ -25,6 +30,31 @@ def average(tensor_sets: list, dir_paths: list, what: str) -> dict:
     return out
 
 
+def lora_pairs(names: list) -> dict:
+    """lora_A name -> lora_B name of every adapted module."""
+    return {name: name.replace(LORA_A, LORA_B) for name in names if LORA_A in name}
+
+
+def merge_adapters(tensor_sets: list, weights: dict) -> list:
+    """Replaces each module's averaged factors in `weights` by the exact merge; the modules' residuals."""
+    residuals = []
+    for a_name, b_name in lora_pairs(sorted(weights)).items():
+        a, b, residual = merge_lora([t[a_name] for t in tensor_sets], [t[b_name] for t in tensor_sets])
+        weights[a_name], weights[b_name] = a, b
+        residuals.append(residual)
+    return residuals
+
+
+def reset_adapter_moments(moments: dict, lora_names: set) -> None:
+    """The merged factors live in a new basis, so AdamW state of the old bases means nothing there:
+    zero moments and step 0 for every LoRA factor, exactly a fresh parameter's state (bias correction
+    then makes the first step an ordinary lr-sized one). See docs/gpu-trainer.md."""
+    for key in moments:
+        kind, name = key.split(".", 1)
+        if name in lora_names:
+            moments[key] = torch.zeros(()) if kind == "step" else torch.zeros_like(moments[key])
+
+
 def merge_histories(histories: list) -> dict:
     """The union of the inputs' histories: entries a round inherited from its init checkpoint appear once."""
     def unique(entries):
@@ -38,8 +68,9 @@ def merge_histories(histories: list) -> dict:
 
 
 def merge_checkpoints(inputs: list) -> tuple:
-    """(meta, weights, optimizer) of the average. Weights and AdamW moments are averaged; each
-    parameter's AdamW step is the largest input's; feature scaling comes from the first input (every
+    """(meta, weights, optimizer, rng, LoRA residuals) of the merge. LoRA adapters are merged exactly
+    (their moments reset); other weights and their AdamW moments are averaged, each parameter's AdamW
+    step is the largest input's; feature scaling comes from the first input (every
     shard computes it from the same split). Step is the largest input step; early stopping keeps the
     lowest best validation loss and the fewest epochs without gain, and counts as stopped only when
     every input stopped. RNG is not merged: the next round reseeds it."""
@@ -48,12 +79,15 @@ def merge_checkpoints(inputs: list) -> tuple:
     for c, d in zip(loaded[1:], inputs[1:]):
         ckpt.assert_compatible(c, d, first["meta"]["shape"])
     weights = average([c["weights"] for c in loaded], inputs, "weight")
+    residuals = merge_adapters([c["weights"] for c in loaded], weights)
     for name in ckpt.SCALING_NAMES:
         weights[name] = first["weights"][name]
     moments = average([{k: v for k, v in c["optimizer"].items() if not k.startswith("step.")} for c in loaded], inputs, "optimizer")
     for name in first["optimizer"]:
         if name.startswith("step."):
             moments[name] = torch.stack([c["optimizer"][name].reshape(()) for c in loaded if name in c["optimizer"]]).max()
+    pairs = lora_pairs(sorted(weights))
+    reset_adapter_moments(moments, {*pairs, *pairs.values()})
     states = [c["meta"]["state"] for c in loaded]
     losses = [s["early_stopping"]["best_valid_loss"] for s in states if s["early_stopping"]["best_valid_loss"] is not None]
     state = {
@@ -69,12 +103,17 @@ def merge_checkpoints(inputs: list) -> tuple:
     }
     meta = {**first["meta"], "state": state, "merged_from": list(inputs)}
     meta.pop("format", None)
-    return meta, weights, moments, first["rng"]
+    return meta, weights, moments, first["rng"], residuals
 
 
 def merge_command(spec: dict) -> None:
-    meta, weights, moments, rng = merge_checkpoints(spec["inputs"])
+    meta, weights, moments, rng, residuals = merge_checkpoints(spec["inputs"])
     out = os.path.join(spec["output_dir"], "checkpoint")
     ckpt.write_checkpoint(out, meta, weights, moments, rng, replace=True)
+    done = {"event": "done", "checkpoint": out, "step": meta["state"]["step"]}
+    if residuals:
+        # Relative Frobenius residual of the rank-r merge over the adapted modules (0 = exact).
+        done["merge_residual"] = {"max": max(residuals), "mean": sum(residuals) / len(residuals), "modules": len(residuals)}
+        log(f"LoRA merge of {len(residuals)} modules: relative residual max {done['merge_residual']['max']:.3g}, mean {done['merge_residual']['mean']:.3g}")
     log(f"merged {len(spec['inputs'])} checkpoints at step {meta['state']['step']} into {out}")
-    emit({"event": "done", "checkpoint": out, "step": meta["state"]["step"]})
+    emit(done)
