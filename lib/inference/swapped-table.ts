@@ -1,6 +1,5 @@
-import { code, ident, joinSql, loadSql, setVariables, withDuckDB, writeAtomically } from '../duckdb';
+import { code, ident, joinSql, loadSql, requireColumns, setVariables, withDuckDB, writeAtomically } from '../duckdb';
 import { readFeatureColumns, swappedFeatureSql } from '../feature-columns';
-import { requireColumns } from './table-columns';
 
 /**
  * Writes `output`: id, prompt, the responses exchanged and every feature of `feature_columns.json`

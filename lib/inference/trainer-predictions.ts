@@ -1,6 +1,5 @@
 import { UserInputError } from '../errors';
-import { loadSql, queryRows, setVariables, withDuckDB } from '../duckdb';
-import { requireColumns } from './table-columns';
+import { loadSql, queryRows, requireColumns, setVariables, withDuckDB } from '../duckdb';
 
 const READ_PREDICTIONS_SQL = loadSql(__dirname, 'read-predictions.sql');
 
