@@ -12,11 +12,11 @@ import { formatPath, issueKeyPath } from './yaml-source';
 
 const SWAP_RULES = 'must be {"with": <column>}, "negate", "reciprocal" or "keep"';
 
-export const swapRuleSchema = z.union([z.strictObject({ with: z.string().min(1) }), z.enum(['negate', 'reciprocal', 'keep'])], {
+const swapRuleSchema = z.union([z.strictObject({ with: z.string().min(1) }), z.enum(['negate', 'reciprocal', 'keep'])], {
   error: (issue) => `${SWAP_RULES}, not ${JSON.stringify(issue.input)}`,
 });
 
-export const featureColumnSchema = z.strictObject({
+const featureColumnSchema = z.strictObject({
   name: z.string({ error: 'must be a non-empty string' }).min(1, 'must be a non-empty string'),
   swap: swapRuleSchema,
 });

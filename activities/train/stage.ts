@@ -5,6 +5,7 @@ import type { Json, StageContext, StageDefinition, StageResult } from '../../lib
 import { isResumePoint, type ResumePoint } from './checkpoints';
 import type { DevicePool } from './device-pool';
 import { runTrainer, type TrainerEvent } from '../../lib/trainer-process';
+import { trainSpecSchema, type TrainerSpec } from '../../lib/trainer-spec';
 
 const TRAIN_CONFIG = ['seed', 'augment', 'model', 'trainer'] as const;
 const TRAIN_CODE = ['activities/train', 'trainers', 'lib/text-hashing.ts', 'lib/trainer-process.ts'];
@@ -69,14 +70,14 @@ export function trainShardStage(devices: DevicePool): StageDefinition {
             train_data: ctx.input('train.parquet'),
             valid_data: ctx.input('valid.parquet'),
             feature_columns: ctx.input('feature_columns.json'),
-            shard: ctx.params['shard'],
-            round: ctx.params['round'],
+            shard: trainSpecSchema.shape.shard.parse(ctx.params['shard']),
+            round: trainSpecSchema.shape.round.parse(ctx.params['round']),
             init_from: ctx.upstream['init'] ? checkpointOf(ctx.upstream['init'], 'round start') : null,
             resume_from: resume?.dir ?? null,
             checkpoint_dir: ctx.checkpointDir,
             output_dir: ctx.outDir,
             device_index: device,
-          },
+          } satisfies TrainerSpec<'train'>,
           workDir: ctx.outDir,
           cwd: ctx.repoRoot,
           deviceIndex: device,
@@ -107,7 +108,7 @@ export const mergeShardsStage: StageDefinition = {
     const done = await runTrainer({
       command: ctx.config.trainer.command,
       verb: 'merge',
-      spec: { config: ctx.config, inputs, output_dir: ctx.outDir },
+      spec: { config: ctx.config, inputs, output_dir: ctx.outDir } satisfies TrainerSpec<'merge'>,
       workDir: ctx.outDir,
       cwd: ctx.repoRoot,
       signal: ctx.signal,
@@ -137,7 +138,7 @@ export const exportModelStage: StageDefinition = {
         checkpoint,
         feature_columns: ctx.input('feature_columns.json'),
         output_dir: ctx.outDir,
-      },
+      } satisfies TrainerSpec<'export'>,
       workDir: ctx.outDir,
       cwd: ctx.repoRoot,
       signal: ctx.signal,
