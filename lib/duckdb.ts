@@ -2,11 +2,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { UserInputError } from './errors';
 
 /**
- * The DuckDB plumbing shared by the data stages (ingest, augment, split): a connection scope,
- * `.sql` files rendered from a tiny identifier-only template, session variables for values,
- * and temp-name-then-rename writes.
+ * The DuckDB plumbing shared by every stage, trainer and inference path that touches a table: a
+ * connection scope, quoting, `.sql` files rendered from a tiny identifier-only template, session
+ * variables for values, column checks and temp-name-then-rename writes. Nothing else opens DuckDB.
  */
 
 /** SQL text that is safe to splice into a template; only the helpers below make one. */
@@ -76,16 +77,45 @@ export async function queryRows(
   return reader.getRowObjectsJS() as Record<string, unknown>[];
 }
 
-/** Opens an in-memory DuckDB for the duration of `fn`. */
-export async function withDuckDB<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+/**
+ * Opens an in-memory DuckDB for the duration of `fn`. `instance` is for callers that run queries
+ * side by side on connections of their own (closed by them before `fn` returns).
+ */
+export async function withDuckDB<T>(fn: (connection: DuckDBConnection, instance: DuckDBInstance) => Promise<T>): Promise<T> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
-    return await fn(connection);
+    return await fn(connection, instance);
   } finally {
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+/** The columns of a parquet file, name to DuckDB type; a file DuckDB cannot read is a UserInputError. */
+export async function describeParquet(connection: DuckDBConnection, file: string): Promise<Map<string, string>> {
+  let rows: Record<string, unknown>[];
+  try {
+    rows = await queryRows(connection, 'DESCRIBE SELECT * FROM read_parquet($path)', { path: file });
+  } catch (error) {
+    throw new UserInputError(`${file}: cannot read as parquet: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return new Map(rows.map((row) => [String(row['column_name']), String(row['column_type'])]));
+}
+
+/** Types that cast to DOUBLE for every value; a text column would fail mid-scan with a raw Conversion Error. */
+const NUMERIC_TYPE = /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\)|BOOLEAN)$/;
+
+/**
+ * Fails with the first missing column named, or the first of `numericColumns` (feature columns)
+ * whose type is not a number, before any query depends on them.
+ */
+export async function requireColumns(connection: DuckDBConnection, file: string, columns: readonly string[], numericColumns: readonly string[] = []): Promise<void> {
+  const present = await describeParquet(connection, file);
+  const missing = [...columns, ...numericColumns].find((column) => !present.has(column));
+  if (missing !== undefined) throw new UserInputError(`${file}: missing column "${missing}"`);
+  const notNumber = numericColumns.find((column) => !NUMERIC_TYPE.test(present.get(column)!));
+  if (notNumber !== undefined) throw new UserInputError(`${file}: feature column "${notNumber}" has type ${present.get(notNumber)}, expected a number`);
 }
 
 /** A temporary name beside `finalPath`, so that the closing rename stays on one file system. */

@@ -144,7 +144,7 @@ describe('augment', () => {
 
   test('a bad feature_columns.json is rejected with the key named', async () => {
     const cases: [unknown, (file: string) => string][] = [
-      [[{ name: 'len_a', swap: 'mirror' }], (f) => `${f}: key 'columns[0].swap' of 'len_a' must be {"with": <column>}, "negate", "reciprocal" or "keep", not "mirror"`],
+      [[{ name: 'len_a', swap: 'mirror' }], (f) => `${f}: key 'columns[0].swap': must be {"with": <column>}, "negate", "reciprocal" or "keep", not "mirror"`],
       [[{ name: 'len_a', swap: { with: 'len_b' } }, { name: 'len_b', swap: 'keep' }], (f) => `${f}: key 'columns[0].swap': 'len_a' swaps with 'len_b', which must be another listed column that swaps back with it`],
       [[{ name: 'no_such_feature', swap: 'keep' }], (f) => `${f}: key 'columns[0].name': column 'no_such_feature' is not in ${input}`],
     ];

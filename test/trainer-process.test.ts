@@ -6,6 +6,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { runConfigSchema } from '../lib/config/schema';
+import { UserInputError } from '../lib/errors';
+import { readFeatureColumns } from '../lib/feature-columns';
 import { readCheckpoint } from '../trainers/cpu/checkpoint';
 import { paramSpecs } from '../trainers/cpu/model';
 import { SAMPLE_ROWS_SQL, trainSpec as protocolTrainSpec } from './fixtures/sample-splits';
@@ -169,6 +171,23 @@ describe('cpu trainer process', () => {
     const error = run.events.find((e) => e['event'] === 'error')!;
     assert.equal(error['kind'], 'user');
     assert.match(error['message'] as string, /train\.parquet: missing column "no_such_feature"/);
+  });
+
+  it('rejects a bad swap rule with the exact message of the pipeline\'s reader', async () => {
+    const cases: [object[], string][] = [
+      [[{ name: 'len_a', swap: { with: 'len_b' } }, { name: 'len_b', swap: 'keep' }], "key 'columns[0].swap': 'len_a' swaps with 'len_b', which must be another listed column that swaps back with it"],
+      [[{ name: 'len_a', swap: 'mirror' }], `key 'columns[0].swap': must be {"with": <column>}, "negate", "reciprocal" or "keep", not "mirror"`],
+    ];
+    for (const [i, [columns, key]] of cases.entries()) {
+      const file = path.join(dir, `bad_swap_${i}.json`);
+      fs.writeFileSync(file, JSON.stringify({ columns }));
+      const message = `${file}: ${key}`;
+      assert.throws(() => readFeatureColumns(file), (err: Error) => err instanceof UserInputError && err.message === message);
+      const run = await runTrainer('train', trainSpec(`bad-swap-${i}`, { feature_columns: file }), dir);
+      assert.equal(run.code, 2, run.stderr);
+      const error = run.events.find((e) => e['event'] === 'error')!;
+      assert.deepEqual({ kind: error['kind'], message: error['message'] }, { kind: 'user', message });
+    }
   });
 
   it('merge averages the weights and Adam moments of two shards exactly', async () => {

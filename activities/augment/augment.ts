@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { UserInputError } from '../../lib/errors';
-import { code, ident, joinSql, loadSql, queryRows, setVariables, type SqlFragment, withDuckDB, writeAtomically } from '../../lib/duckdb';
+import { code, describeParquet, ident, joinSql, loadSql, queryRows, setVariables, type SqlFragment, withDuckDB, writeAtomically } from '../../lib/duckdb';
 import { type FeatureColumn, readFeatureColumns, swappedFeatureSql } from '../../lib/feature-columns';
 import { codeFile } from '../../lib/stage-contract/code-file';
 
@@ -69,13 +69,7 @@ export async function augment(opts: AugmentOptions): Promise<{ rows: number; swa
   return writeAtomically([output], ([temp]) =>
     withDuckDB(async (connection) => {
       await setVariables(connection, { input_path: opts.input, output_path: temp!, with_swapped: opts.mode !== 'none' });
-      let described: Record<string, unknown>[];
-      try {
-        described = await queryRows(connection, "DESCRIBE SELECT * FROM read_parquet(getvariable('input_path'))");
-      } catch (error) {
-        throw new UserInputError(`${opts.input}: cannot read as parquet: ${(error as Error).message.split('\n')[0]}`);
-      }
-      const columns = new Map(described.map((row) => [String(row.column_name), String(row.column_type)]));
+      const columns = await describeParquet(connection, opts.input);
       checkColumns(opts.input, opts.featureColumnsFile, columns, features);
       const [written] = await queryRows(connection, loadSql(codeFile(__dirname, 'augment.sql'), { swap: swapReplacements(columns, features) }));
       const rows = Number(written?.Count ?? 0);

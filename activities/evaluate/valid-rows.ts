@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { requireColumns, withDuckDB } from '../../lib/duckdb';
 import { UserInputError } from '../../lib/errors';
-import { requireColumns } from '../../lib/inference/table-columns';
 import { codeFile } from '../../lib/stage-contract/code-file';
 
 /** Labels and grouping columns of the validation rows, aligned with a given id order. */
@@ -16,9 +15,7 @@ export interface ValidRows {
 const VALID_ROWS_SQL = fs.readFileSync(codeFile(__dirname, 'valid-rows.sql'), 'utf8');
 
 export async function readValidRows(table: string, ids: readonly string[]): Promise<ValidRows> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
+  return withDuckDB(async (connection) => {
     await requireColumns(connection, table, ['id', 'winner', 'language', 'source', 'response_a', 'response_b']);
     const rows = (await connection.runAndReadAll(VALID_ROWS_SQL, { path: table })).getRowObjectsJS();
     const byId = new Map<string, (typeof rows)[number]>();
@@ -48,8 +45,5 @@ export async function readValidRows(table: string, ids: readonly string[]): Prom
       valid.lengthB[i] = Number(row['length_b'] ?? 0);
     });
     return valid;
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  });
 }

@@ -1,17 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { describeParquet, ident, literal, withDuckDB, writeAtomically } from '../../lib/duckdb';
+import { featureColumnsJson } from '../../lib/feature-columns';
 import { UserInputError } from '../../lib/errors';
 import { codeFile } from '../../lib/stage-contract/code-file';
 import {
-  FeatureColumn,
-  FeatureDefinition,
-  FeatureScope,
+  type ComputedFeatureColumn,
+  type FeatureDefinition,
+  type FeatureScope,
   featureColumns,
   parseFeatureDefinitions,
 } from './feature-definitions';
 import { loadSentimentLexicon } from './sentiment-lexicon';
-import { measureTexts, TEXT_FIELDS, TextField, textMeasuresOf } from './measure-texts';
+import { measureTexts, TEXT_FIELDS, type TextField, textMeasuresOf } from './measure-texts';
 import { TextMeasurePool } from './text-measure-pool';
 
 export interface BuildFeaturesOptions {
@@ -58,33 +60,29 @@ export function enabledFeatureDefinitions(options: Pick<BuildFeaturesOptions, 's
  */
 const PARQUET_OPTIONS = 'FORMAT parquet, ROW_GROUP_SIZE 16384';
 
-const quoteLiteral = (value: string) => `'${value.replace(/'/g, "''")}'`;
-
 /**
  * Writes, for each input table, the table plus one DOUBLE column per feature, and
  * `feature_columns.json` with every feature column and its A/B swap rule. Outputs appear only
- * complete (written to a temporary name, then renamed).
+ * complete and all together (written to temporary names, renamed when every one is written).
  */
 export async function buildFeatures(options: BuildFeaturesOptions): Promise<{ rows: number[]; featureColumns: string[] }> {
   const queries = featureQueries(options);
   const columns = featureColumns(enabledFeatureDefinitions(options));
+  const outputs = [...options.inputs.map((input) => input.output), options.featureColumnsFile];
   const pool = new TextMeasurePool(options.threads);
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
   try {
-    if (options.sentiment) await loadSentimentLexicon(connection);
-    const rows: number[] = [];
-    for (const input of options.inputs) {
-      rows.push(await writeFeatureTable(instance, connection, pool, input, queries, columns, options));
-    }
-    writeFileAtomic(
-      options.featureColumnsFile,
-      `${JSON.stringify({ columns: columns.map(({ name, swap }) => ({ name, swap })) }, null, 2)}\n`,
+    return await writeAtomically(outputs, (temps) =>
+      withDuckDB(async (connection, instance) => {
+        if (options.sentiment) await loadSentimentLexicon(connection);
+        const rows: number[] = [];
+        for (const [i, { table }] of options.inputs.entries()) {
+          rows.push(await writeFeatureTable(instance, connection, pool, { table, output: temps[i]! }, queries, columns, options));
+        }
+        fs.writeFileSync(temps.at(-1)!, featureColumnsJson(columns));
+        return { rows, featureColumns: columns.map((c) => c.name) };
+      }),
     );
-    return { rows, featureColumns: columns.map((c) => c.name) };
   } finally {
-    connection.closeSync();
-    instance.closeSync();
     await pool.close();
   }
 }
@@ -95,7 +93,7 @@ async function writeFeatureTable(
   pool: TextMeasurePool,
   { table, output }: { table: string; output: string },
   queries: FeatureQuery[],
-  columns: FeatureColumn[],
+  columns: ComputedFeatureColumn[],
   options: Pick<BuildFeaturesOptions, 'similarity' | 'log'>,
 ): Promise<number> {
   const log = options.log ?? (() => {});
@@ -107,7 +105,7 @@ async function writeFeatureTable(
   };
   await checkSource(connection, table, columns);
   // Read straight from the file by each step (only the columns it needs), never copied into a table.
-  const scan = `read_parquet(${quoteLiteral(table)}, file_row_number = true)`;
+  const scan = `read_parquet(${literal(table).text}, file_row_number = true)`;
   const rows = await timed('measure texts', () =>
     measureTexts(connection, scan, 'file_row_number', pool, { similarity: options.similarity }),
   );
@@ -130,19 +128,13 @@ async function writeFeatureTable(
      WHERE ${TEXT_FIELDS.map((f) => `features_${f}.row_idx IS DISTINCT FROM s.file_row_number`).join(' OR ')}`,
   ));
   if (Number(misaligned.getRows()[0][0]) !== 0) throw new Error(`${table}: feature rows out of step with input rows`);
-  const temporary = `${output}.tmp-${process.pid}`;
-  try {
-    await timed('write', () =>
-      connection.run(
-        `COPY (SELECT s.* EXCLUDE (file_row_number), ${columns.map((c) => `${c.expression} AS ${c.name}`).join(', ')}
-               FROM ${scan} s POSITIONAL JOIN features_prompt p POSITIONAL JOIN features_response_a a POSITIONAL JOIN features_response_b b)
-         TO ${quoteLiteral(temporary)} (${PARQUET_OPTIONS})`,
-      ),
-    );
-    fs.renameSync(temporary, output);
-  } finally {
-    fs.rmSync(temporary, { force: true });
-  }
+  await timed('write', () =>
+    connection.run(
+      `COPY (SELECT s.* EXCLUDE (file_row_number), ${columns.map((c) => `${c.expression} AS ${ident(c.name).text}`).join(', ')}
+             FROM ${scan} s POSITIONAL JOIN features_prompt p POSITIONAL JOIN features_response_a a POSITIONAL JOIN features_response_b b)
+       TO ${literal(output).text} (${PARQUET_OPTIONS})`,
+    ),
+  );
   return rows;
 }
 
@@ -164,14 +156,8 @@ async function featuresOf(connection: DuckDBConnection, field: TextField, scan: 
 }
 
 /** Checks the input has the text columns and no feature-named column. */
-async function checkSource(connection: DuckDBConnection, table: string, columns: FeatureColumn[]): Promise<void> {
-  let described;
-  try {
-    described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(table)})`);
-  } catch (error) {
-    throw new UserInputError(`${table}: cannot read as parquet: ${(error as Error).message}`);
-  }
-  const types = new Map(described.getRowObjects().map((r) => [String(r.column_name), String(r.column_type)]));
+async function checkSource(connection: DuckDBConnection, table: string, columns: ComputedFeatureColumn[]): Promise<void> {
+  const types = await describeParquet(connection, table);
   for (const field of TEXT_FIELDS) {
     if (!types.has(field)) throw new UserInputError(`${table}: missing column '${field}'`);
     if (types.get(field) !== 'VARCHAR') {
@@ -180,15 +166,5 @@ async function checkSource(connection: DuckDBConnection, table: string, columns:
   }
   for (const name of [...columns.map((c) => c.name), 'file_row_number']) {
     if (types.has(name)) throw new UserInputError(`${table}: column '${name}' clashes with a feature column`);
-  }
-}
-
-function writeFileAtomic(file: string, content: string): void {
-  const temporary = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(temporary, content);
-    fs.renameSync(temporary, file);
-  } finally {
-    fs.rmSync(temporary, { force: true });
   }
 }

@@ -1,3 +1,5 @@
+import type { FeatureColumn } from '../../lib/feature-columns';
+
 /**
  * Feature definitions live in the SQL that computes them: every select-list line tagged
  * `-- feature` (or `-- feature: signed`) is one feature. The model's column list and the A/B swap
@@ -14,11 +16,8 @@ export interface FeatureDefinition {
   signed: boolean;
 }
 
-export type SwapRule = { with: string } | 'negate' | 'reciprocal' | 'keep';
-
-export interface FeatureColumn {
-  name: string;
-  swap: SwapRule;
+/** A `feature_columns.json` entry plus how the features stage computes it. */
+export interface ComputedFeatureColumn extends FeatureColumn {
   /** The column's value over the per-text feature tables aliased p (prompt), a and b (responses). */
   expression: string;
 }
@@ -45,7 +44,7 @@ export function parseFeatureDefinitions(sql: string, scope: FeatureScope, source
  * (each swaps with its twin), A-B differences (negate), (A+1)/(B+1) ratios of non-negative
  * features (reciprocal).
  */
-export function featureColumns(definitions: readonly FeatureDefinition[]): FeatureColumn[] {
+export function featureColumns(definitions: readonly FeatureDefinition[]): ComputedFeatureColumn[] {
   const seen = new Set<string>();
   for (const { name } of definitions) {
     if (seen.has(name)) throw new Error(`feature '${name}' is defined twice`);
@@ -55,25 +54,25 @@ export function featureColumns(definitions: readonly FeatureDefinition[]): Featu
   return [
     ...definitions
       .filter((d) => d.scope === 'text')
-      .map((d): FeatureColumn => ({ name: `prompt_${d.name}`, swap: 'keep', expression: value('p', d.name) })),
-    ...definitions.map((d): FeatureColumn => ({
+      .map((d): ComputedFeatureColumn => ({ name: `prompt_${d.name}`, swap: 'keep', expression: value('p', d.name) })),
+    ...definitions.map((d): ComputedFeatureColumn => ({
       name: `response_a_${d.name}`,
       swap: { with: `response_b_${d.name}` },
       expression: value('a', d.name),
     })),
-    ...definitions.map((d): FeatureColumn => ({
+    ...definitions.map((d): ComputedFeatureColumn => ({
       name: `response_b_${d.name}`,
       swap: { with: `response_a_${d.name}` },
       expression: value('b', d.name),
     })),
-    ...definitions.map((d): FeatureColumn => ({
+    ...definitions.map((d): ComputedFeatureColumn => ({
       name: `diff_${d.name}`,
       swap: 'negate',
       expression: `${value('a', d.name)} - ${value('b', d.name)}`,
     })),
     ...definitions
       .filter((d) => !d.signed)
-      .map((d): FeatureColumn => ({
+      .map((d): ComputedFeatureColumn => ({
         name: `ratio_${d.name}`,
         swap: 'reciprocal',
         expression: `(${value('a', d.name)} + 1) / (${value('b', d.name)} + 1)`,

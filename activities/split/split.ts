@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { UserInputError } from '../../lib/errors';
-import { code, ident, loadSql, queryRows, setVariables, withDuckDB, writeAtomically } from '../../lib/duckdb';
+import { code, describeParquet, ident, loadSql, queryRows, setVariables, withDuckDB, writeAtomically } from '../../lib/duckdb';
 import { codeFile } from '../../lib/stage-contract/code-file';
 
 export interface SplitOptions {
@@ -55,13 +55,7 @@ export async function split(opts: SplitOptions): Promise<SplitReport> {
         sample_size: opts.sampleSize,
         validation_size: opts.validationSize,
       });
-      let described: Record<string, unknown>[];
-      try {
-        described = await queryRows(connection, "DESCRIBE SELECT * FROM read_parquet(getvariable('input_path'))");
-      } catch (error) {
-        throw new UserInputError(`${opts.input}: cannot read as parquet: ${(error as Error).message.split('\n')[0]}`);
-      }
-      const columns = new Set(described.map((row) => String(row.column_name)));
+      const columns = await describeParquet(connection, opts.input);
       for (const name of ['pair_id', 'swapped']) {
         if (!columns.has(name)) throw new UserInputError(`${opts.input}: missing required column '${name}' (is it augmented?)`);
       }

@@ -1,16 +1,13 @@
 import * as fs from 'node:fs';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { requireColumns, withDuckDB } from '../../lib/duckdb';
 import { UserInputError } from '../../lib/errors';
-import { requireColumns } from '../../lib/inference/table-columns';
 import { codeFile } from '../../lib/stage-contract/code-file';
 
 const TEST_IDS_SQL = fs.readFileSync(codeFile(__dirname, 'test-ids.sql'), 'utf8');
 
 /** The test table's ids; a NULL or repeated id makes a valid submission impossible, so it is refused here. */
 export async function readTestIds(testTable: string): Promise<string[]> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
+  return withDuckDB(async (connection) => {
     await requireColumns(connection, testTable, ['id']);
     const values = (await connection.runAndReadAll(TEST_IDS_SQL, { path: testTable })).getColumnsJS()[0] ?? [];
     const seen = new Set<string>();
@@ -21,8 +18,5 @@ export async function readTestIds(testTable: string): Promise<string[]> {
       seen.add(id);
       return id;
     });
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  });
 }

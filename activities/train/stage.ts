@@ -7,6 +7,7 @@ import { sourceOf } from '../../lib/stage-contract/source-of';
 import { isResumePoint, type ResumePoint } from './checkpoints';
 import type { DevicePool } from './device-pool';
 import { runTrainer, type TrainerEvent } from '../../lib/trainer-process';
+import { trainSpecSchema, type TrainerSpec } from '../../lib/trainer-spec';
 
 /** What every train sub-step shares: its code, the trainer's config sections, and the trainer it runs. */
 const TRAIN_STAGE = {
@@ -83,14 +84,14 @@ export function trainShardStage(devices: DevicePool) {
             train_data: ctx.input('train.parquet'),
             valid_data: ctx.input('valid.parquet'),
             feature_columns: ctx.input('feature_columns.json'),
-            shard: ctx.params['shard'],
-            round: ctx.params['round'],
+            shard: trainSpecSchema.shape.shard.parse(ctx.params['shard']),
+            round: trainSpecSchema.shape.round.parse(ctx.params['round']),
             init_from: ctx.upstream['init'] ? checkpointOf(ctx.upstream['init'], 'round start') : null,
             resume_from: resume?.dir ?? null,
             checkpoint_dir: ctx.checkpointDir,
             output_dir: ctx.outDir,
             device_index: device,
-          },
+          } satisfies TrainerSpec<'train'>,
           workDir: ctx.logDir,
           cwd: ctx.repoRoot,
           deviceIndex: device,
@@ -124,7 +125,7 @@ export const mergeShardsStage = defineStage({
     const done = await runTrainer({
       ...trainerArgv(ctx),
       verb: 'merge',
-      spec: { config: ctx.config, inputs, output_dir: ctx.outDir },
+      spec: { config: ctx.config, inputs, output_dir: ctx.outDir } satisfies TrainerSpec<'merge'>,
       workDir: ctx.logDir,
       cwd: ctx.repoRoot,
       signal: ctx.signal,
@@ -156,7 +157,7 @@ export const exportModelStage = defineStage({
         checkpoint,
         feature_columns: ctx.input('feature_columns.json'),
         output_dir: ctx.outDir,
-      },
+      } satisfies TrainerSpec<'export'>,
       workDir: ctx.logDir,
       cwd: ctx.repoRoot,
       signal: ctx.signal,

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { UserInputError } from '../errors';
-import { quoteIdentifier, requireColumns } from './table-columns';
+import { ident, requireColumns } from '../duckdb';
 import { codeFile } from '../stage-contract/code-file';
 
 /** A slice of the table in model input form; feature values are laid out row-major. */
@@ -28,7 +28,7 @@ export async function* readRowBatches(
   batchSize: number,
 ): AsyncGenerator<RowBatch> {
   await requireColumns(connection, table, ['id', ...TEXT_COLUMNS], featureColumns);
-  const featureSql = featureColumns.map((name) => `, ${quoteIdentifier(name)}::DOUBLE`).join('');
+  const featureSql = featureColumns.map((name) => `, ${ident(name).text}::DOUBLE`).join('');
   const result = await connection.stream(READ_ROWS_SQL.replace('{{feature_columns}}', featureSql), { path: table });
   const featureCount = featureColumns.length;
   let batch = emptyBatch(batchSize, featureCount);

@@ -1,4 +1,4 @@
-import { DuckDBInstance } from '@duckdb/node-api';
+import { withDuckDB } from '../duckdb';
 import { UserInputError } from '../errors';
 import { readSwapRules } from '../feature-columns';
 import { buildFeatureSwap, swapFeatureRows, type FeatureSwap } from './feature-swap';
@@ -23,9 +23,7 @@ export async function scoreTable(opts: PredictOptions, featureNames: readonly st
     if (opts.featureColumnsFile === undefined) throw new UserInputError('predict: swap TTA needs the features stage\'s feature_columns.json');
     swapFeatures = buildFeatureSwap(featureNames, readSwapRules(opts.featureColumnsFile), opts.featureColumnsFile);
   }
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
+  return withDuckDB(async (connection) => {
     const ids: string[] = [];
     const pA: number[] = [];
     const pASwapped: number[] = [];
@@ -41,8 +39,5 @@ export async function scoreTable(opts: PredictOptions, featureNames: readonly st
       opts.onProgress?.(ids.length);
     }
     return { ids, pA: Float64Array.from(pA), ...(opts.tta ? { pASwapped: Float64Array.from(pASwapped) } : {}) };
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  });
 }

@@ -1,6 +1,5 @@
-import { code, ident, joinSql, loadSql, setVariables, withDuckDB, writeAtomically } from '../duckdb';
+import { code, ident, joinSql, loadSql, requireColumns, setVariables, withDuckDB, writeAtomically } from '../duckdb';
 import { readFeatureColumns, swappedFeatureSql } from '../feature-columns';
-import { requireColumns } from './table-columns';
 import { codeFile } from '../stage-contract/code-file';
 
 /**

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { runTrainer, TrainerFailed, type TrainerRun } from '../trainer-process';
 import type { TrainerConfig } from '../config/schema';
 import { UserInputError } from '../errors';
+import type { TrainerSpec } from '../trainer-spec';
 import type { Predictions } from './predict';
 import { writeSwappedTable } from './swapped-table';
 import { readTrainerPredictions } from './trainer-predictions';
@@ -66,7 +67,7 @@ async function scoreTable(opts: TrainerPredictOptions, table: string, workDir: s
     command: opts.command,
     passEnv: opts.passEnv,
     verb: 'predict',
-    spec: { config: opts.config, checkpoint: opts.checkpoint, data: table, output_dir: outputDir, batch_size: opts.batchSize },
+    spec: { config: opts.config, checkpoint: opts.checkpoint, data: table, output_dir: outputDir, batch_size: opts.batchSize } satisfies TrainerSpec<'predict'>,
     workDir,
     cwd: opts.repoRoot,
     signal,

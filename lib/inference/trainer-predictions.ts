@@ -1,6 +1,5 @@
 import { UserInputError } from '../errors';
-import { loadSql, queryRows, setVariables, withDuckDB } from '../duckdb';
-import { requireColumns } from './table-columns';
+import { loadSql, queryRows, requireColumns, setVariables, withDuckDB } from '../duckdb';
 import { codeFile } from '../stage-contract/code-file';
 
 const READ_PREDICTIONS_SQL = loadSql(codeFile(__dirname, 'read-predictions.sql'));

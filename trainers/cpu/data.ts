@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { code, ident, joinSql, loadSql, queryRows, requireColumns, withDuckDB } from '../../lib/duckdb';
 import type { RunConfig } from '../../lib/config/schema';
 import { UserInputError } from '../../lib/errors';
 import { hashTextSparse, swapSparseTextRow, type SparseTextRow } from '../../lib/text-hashing';
@@ -23,63 +22,21 @@ export interface SplitRows {
 }
 
 const REQUIRED_COLUMNS = ['id', 'pair_id', 'swapped', 'winner', 'prompt', 'response_a', 'response_b'];
-const READ_SPLIT_SQL = readFileSync(codeFile(__dirname, 'read-split.sql'), 'utf8');
-
-function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** The feature column names of feature_columns.json, in model input order. */
-export function readFeatureColumns(file: string): string[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new UserInputError(`${file}: cannot read feature columns: ${(err as Error).message}`);
-  }
-  const columns = (parsed as { columns?: unknown })?.columns;
-  if (!Array.isArray(columns) || columns.length === 0) {
-    throw new UserInputError(`${file}: key "columns" must be a non-empty list`);
-  }
-  const names = columns.map((column, i) => {
-    const name = (column as { name?: unknown })?.name;
-    if (typeof name !== 'string' || name === '') throw new UserInputError(`${file}: columns[${i}].name must be a non-empty string`);
-    return name;
-  });
-  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
-  if (duplicate !== undefined) throw new UserInputError(`${file}: feature column "${duplicate}" is listed twice`);
-  return names;
-}
 
 /** Reads a split parquet, rejecting missing columns, an empty split, bad labels and non-finite features. */
 export async function readSplit(file: string, featureColumns: string[]): Promise<SplitRows> {
-  const db = await DuckDBInstance.create(':memory:');
-  const connection = await db.connect();
-  try {
-    let present: Set<string>;
-    try {
-      const described = await connection.runAndReadAll('DESCRIBE SELECT * FROM read_parquet($1)', [file]);
-      present = new Set(described.getRowObjects().map((row) => String(row['column_name'])));
-    } catch (err) {
-      throw new UserInputError(`${file}: cannot read parquet: ${(err as Error).message.split('\n')[0]}`);
-    }
-    for (const column of [...REQUIRED_COLUMNS, ...featureColumns]) {
-      if (!present.has(column)) throw new UserInputError(`${file}: missing column "${column}"`);
-    }
-    const features = featureColumns.map((c) => `, CAST(${quoteIdentifier(c)} AS DOUBLE) AS ${quoteIdentifier(c)}`).join('');
+  return withDuckDB(async (connection) => {
+    await requireColumns(connection, file, [...REQUIRED_COLUMNS, ...featureColumns]);
+    const features = joinSql(featureColumns.map((c) => code(`, CAST(${ident(c).text} AS DOUBLE) AS ${ident(c).text}`)), '');
     let rows: Record<string, unknown>[];
     try {
-      const reader = await connection.runAndReadAll(READ_SPLIT_SQL.replace('{{features}}', features), [file]);
-      rows = reader.getRowObjects();
+      rows = await queryRows(connection, loadSql(codeFile(__dirname, 'read-split.sql'), { features }), { path: file });
     } catch (err) {
       throw new UserInputError(`${file}: cannot read rows: ${(err as Error).message.split('\n')[0]}`);
     }
     if (rows.length === 0) throw new UserInputError(`${file}: the split has no rows`);
     return toSplitRows(file, rows, featureColumns);
-  } finally {
-    connection.closeSync();
-    db.closeSync();
-  }
+  });
 }
 
 function toSplitRows(file: string, rows: Record<string, unknown>[], featureColumns: string[]): SplitRows {

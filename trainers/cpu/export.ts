@@ -1,8 +1,9 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TEXT_HASHING } from '../../lib/text-hashing';
 import { readCheckpoint, type Checkpoint } from './checkpoint';
-import { readFeatureColumns } from './data';
+import { writeAtomically } from '../../lib/duckdb';
+import { readFeatureNames } from '../../lib/feature-columns';
 import { emit, log } from './events';
 import { UserInputError } from '../../lib/errors';
 import { buildOnnxModel, ONNX_INPUT_FEATURES, ONNX_INPUT_TEXT, ONNX_OPSET, ONNX_OUTPUT } from './onnx-graph';
@@ -36,18 +37,17 @@ export function modelDescription(c: Checkpoint) {
 export async function exportCommand(spec: ExportSpec): Promise<void> {
   const c = readCheckpoint(spec.checkpoint);
   if (spec.feature_columns) {
-    const expected = readFeatureColumns(spec.feature_columns);
+    const expected = readFeatureNames(spec.feature_columns);
     if (expected.join('\u0000') !== c.featureColumns.join('\u0000')) {
       throw new UserInputError(`${spec.feature_columns}: feature columns differ from those of checkpoint ${spec.checkpoint}`);
     }
   }
-  mkdirSync(spec.output_dir, { recursive: true });
   const onnxPath = path.join(spec.output_dir, 'model.onnx');
   const jsonPath = path.join(spec.output_dir, 'model.json');
-  writeFileSync(`${onnxPath}.tmp`, buildOnnxModel(c));
-  writeFileSync(`${jsonPath}.tmp`, `${JSON.stringify(modelDescription(c), null, 2)}\n`);
-  renameSync(`${onnxPath}.tmp`, onnxPath);
-  renameSync(`${jsonPath}.tmp`, jsonPath);
+  await writeAtomically([onnxPath, jsonPath], async ([onnxTemp, jsonTemp]) => {
+    writeFileSync(onnxTemp!, buildOnnxModel(c));
+    writeFileSync(jsonTemp!, `${JSON.stringify(modelDescription(c), null, 2)}\n`);
+  });
   log(`exported step ${c.state.step} to ${onnxPath}`);
   emit({ event: 'done', model: onnxPath });
 }

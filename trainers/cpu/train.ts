@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UserInputError } from '../../lib/errors';
 import { adamwStep, lrMultiplier, type ScheduleSettings } from './adamw';
 import { assertCompatible, readCheckpoint, writeCheckpoint, type Checkpoint, type TrainingState } from './checkpoint';
-import { featureScaling, readFeatureColumns, readSplit, TextRowCache, trainingRowIndices, type SplitRows } from './data';
+import { readFeatureNames } from '../../lib/feature-columns';
+import { featureScaling, readSplit, TextRowCache, trainingRowIndices, type SplitRows } from './data';
 import { emit as emitEvent, log, type TrainerEvent } from './events';
 import {
   backward,
@@ -117,7 +118,7 @@ function stepsInEpoch(rows: number, batchSize: number, accumulation: number): nu
 export async function trainCommand(spec: TrainSpec, emit: (event: TrainerEvent) => void = emitEvent): Promise<void> {
   const cfg = spec.config;
   const t = cfg.trainer;
-  const featureColumns = readFeatureColumns(spec.feature_columns);
+  const featureColumns = readFeatureNames(spec.feature_columns);
   const train = await readSplit(spec.train_data, featureColumns);
   const valid = await readSplit(spec.valid_data, featureColumns);
   const dims = modelDims(cfg.model, featureColumns.length);

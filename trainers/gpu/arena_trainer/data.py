@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import schemas
 from .errors import UserInputError
 from .rng import MASK32
 
@@ -31,23 +32,26 @@ class SplitRows:
         return len(self.ids)
 
 
+_FEATURE_COLUMNS = schemas.validator(schemas.load("feature_columns.schema.json"))
+
+
 def read_feature_columns(file: str) -> list:
+    """The feature names of feature_columns.json in model input order. The file's shape comes from
+    lib/feature-columns.ts (messages as its reader writes them); the swap pairing is checked there,
+    by the stages that swap, since this trainer only lays out feature vectors."""
     try:
         with open(file, encoding="utf-8") as f:
             parsed = json.load(f)
     except (OSError, ValueError) as err:
         raise UserInputError(f"{file}: cannot read feature columns: {err}") from None
-    columns = parsed.get("columns") if isinstance(parsed, dict) else None
-    if not isinstance(columns, list) or not columns:
-        raise UserInputError(f'{file}: key "columns" must be a non-empty list')
-    names = []
-    for i, column in enumerate(columns):
-        name = column.get("name") if isinstance(column, dict) else None
-        if not isinstance(name, str) or not name:
-            raise UserInputError(f"{file}: columns[{i}].name must be a non-empty string")
-        if name in names:
-            raise UserInputError(f'{file}: feature column "{name}" is listed twice')
-        names.append(name)
+    problem = schemas.first_problem(_FEATURE_COLUMNS, parsed)
+    if problem is not None:
+        path, what = problem
+        raise UserInputError(f"{file}: key '{schemas.key_text(path) or '(root)'}': {what}")
+    names = [column["name"] for column in parsed["columns"]]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise UserInputError(f"{file}: key 'columns[{i}].name': '{name}' is listed twice")
     return names
 
 

@@ -24,22 +24,12 @@ FEATURES = [
     {"name": "prompt_len", "swap": "keep"},
 ]
 
-# The defaults of lib/config/schema.ts for the keys the GPU trainer reads.
-SCHEMA_DEFAULTS = {
-    "seed": 42,
-    "augment": {"mode": "append"},
-    "model": {
-        "kind": "cpu_mlp", "feature_dim": 128, "hidden_dim": 64, "head_dropout": 0.2, "basemodel_path": None,
-        "quantization": "none", "max_length": 512, "truncation": "head_tail",
-        "lora": {"r": 16, "alpha": 32, "dropout": 0.05, "target_modules": ["q_proj", "k_proj", "v_proj"]},
-    },
-    "trainer": {
-        "engine": "cpu", "epochs": 3, "batch_size": 32, "grad_accumulation": 1,
-        "lr": {"backbone": 1e-3, "features": 5e-4, "head": 5e-4}, "weight_decay": 0.01, "warmup_ratio": 0.1,
-        "checkpoint_every_steps": 20, "early_stopping_patience": 2, "gpus": 1, "round_epochs": 1, "step_delay_ms": 0,
-    },
-    "evaluate": {"tta": True, "batch_size": 512},
-}
+
+def schema_defaults() -> dict:
+    """The defaults of lib/config/schema.ts for the trainer's sections, from the generated spec.schema.json."""
+    with open(os.path.join(GPU_DIR, "arena_trainer", "spec.schema.json"), encoding="utf-8") as f:
+        sections = json.load(f)["$defs"]["trainer_config"]["properties"]
+    return {name: schema["default"] for name, schema in sections.items()}
 
 
 def deep_merge(base, override):
@@ -52,11 +42,13 @@ def deep_merge(base, override):
 
 
 def load_config(name: str) -> dict:
-    """configs/<name>.yaml resolved as lib/config/load.ts does: extends chain, then schema defaults."""
+    """The trainer's sections of configs/<name>.yaml resolved as lib/config/load.ts does (extends
+    chain, then schema defaults): what the train stages put in a spec."""
     with open(os.path.join(REPO_ROOT, "configs", f"{name}.yaml"), encoding="utf-8") as f:
         value = yaml.safe_load(f)
-    parent = load_config(value.pop("extends")) if "extends" in value else SCHEMA_DEFAULTS
-    return deep_merge(parent, value)
+    defaults = schema_defaults()
+    parent = load_config(value.pop("extends")) if "extends" in value else defaults
+    return {key: section for key, section in deep_merge(parent, value).items() if key in defaults}
 
 
 def labelled(rows: list) -> list:

@@ -7,7 +7,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from arena_trainer.data import feature_scaling, read_split, shard_of_pair, training_row_indices
+from arena_trainer.data import feature_scaling, read_feature_columns, read_split, shard_of_pair, training_row_indices
 from arena_trainer.errors import UserInputError
 from arena_trainer.rng import Mulberry32, derive_seed, shuffle_in_place
 from conftest import FEATURES, REPO_ROOT, labelled, with_swaps, write_split
@@ -91,3 +91,23 @@ def test_bad_splits_are_rejected_naming_file_and_column_or_row(tmp_path, sample_
         read_split(path, [*COLUMNS, "no_such_feature"])
     with pytest.raises(UserInputError, match="cannot read parquet"):
         read_split(os.path.join(tmp_path, "absent.parquet"), COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ([{"name": "len_a", "swap": "mirror"}], "key 'columns[0].swap': 'mirror' is not one of ['negate', 'reciprocal', 'keep']"),
+        ([{"name": "len_a", "swap": "keep", "scale": 2}], "key 'columns[0].scale': is not a known key"),
+        ([{"name": "len_a", "swap": "keep"}, {"name": "len_a", "swap": "negate"}], "key 'columns[1].name': 'len_a' is listed twice"),
+        ([], "key 'columns': [] should be non-empty"),
+    ],
+)
+def test_a_bad_feature_columns_file_is_rejected_with_the_key_named(tmp_path, columns, message):
+    """The shape is lib/feature-columns.ts's, through the generated feature_columns.schema.json."""
+    file = tmp_path / "feature_columns.json"
+    file.write_text(json.dumps({"columns": columns}))
+    with pytest.raises(UserInputError) as caught:
+        read_feature_columns(str(file))
+    assert str(caught.value) == f"{file}: {message}"
+    file.write_text(json.dumps({"columns": FEATURES}))
+    assert read_feature_columns(str(file)) == COLUMNS
