@@ -4,6 +4,7 @@ import type { Json, StageContext, StageDefinition, StageResult } from '../lib/st
 import { sha256File, sha256Json, sha256Sources } from '../lib/store/hash';
 import type { RunStore } from '../lib/store/run-store';
 import { UserInputError } from '../lib/errors';
+import { takeTurn } from './single-flight';
 
 /** What the workflow asks of one stage (or one sub-step of the composite train stage). */
 export interface StageRequest {
@@ -26,6 +27,8 @@ export interface StageHooks {
   heartbeat(details?: unknown): void;
   signal: AbortSignal;
   log(message: string): void;
+  /** The run this stage works for: who holds a key's lease, and whose run index (`runs/`) records the key. */
+  run?: { workflowId: string; activityId: string; config: string };
 }
 
 const codeVersions = new Map<StageDefinition, string>();
@@ -67,6 +70,18 @@ export async function runStage(def: StageDefinition, request: StageRequest, env:
       return cached;
     }
   }
+  // With the cache on, a key another run is computing right now is waited for, not computed again.
+  const turn = request.cache ? await takeTurn(env.store, request.stageId, cacheKey, hooks) : undefined;
+  if (turn?.shared) return turn.shared;
+  try {
+    return await execute(def, request, env, hooks, cacheKey);
+  } finally {
+    turn?.lease?.release();
+  }
+}
+
+/** Runs the stage into a scratch folder and commits that on success. */
+async function execute(def: StageDefinition, request: StageRequest, env: StageEnvironment, hooks: StageHooks, cacheKey: string): Promise<StageResult> {
   const upstream: Record<string, StageResult> = {};
   for (const [name, result] of Object.entries(request.upstream)) upstream[name] = { ...result, dir: await env.store.materialize(result) };
   const checkpointRef = env.store.checkpointRef(request.stageId, cacheKey);

@@ -23,6 +23,8 @@ export interface StageResult {
   files: Record<string, ArtifactFile>;
   summary: { [key: string]: Json };
   cacheHit: boolean;
+  /** Another run computed it while this one waited for it (single flight): a cache hit, not an execution. */
+  shared?: boolean;
 }
 
 /** What a stage's code sees while it runs; everything it writes goes under `outDir`. */

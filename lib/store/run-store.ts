@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { ArtifactFile, StageResult } from '../stage';
 import { listFiles, sha256File } from './hash';
 import type { ObjectStore } from './object-store';
+import { scratchSuffix } from './owner';
 
 const MANIFEST = 'manifest.json';
 /** Written last to the remote copy of a folder: a remote folder without it is incomplete. */
@@ -38,6 +39,11 @@ export class RunStore {
     return `checkpoints/${stageId}/${cacheKey}`;
   }
 
+  /** The single-flight lease of a key: in a tree of its own, so that listings of `stages/` see only outputs and scratch. */
+  leaseRef(stageId: string, cacheKey: string): string {
+    return `leases/${stageId}/${cacheKey}.json`;
+  }
+
   local(ref: string): string {
     return path.join(this.root, ...ref.split('/'));
   }
@@ -49,9 +55,9 @@ export class RunStore {
     return rel.split(path.sep).join('/');
   }
 
-  /** A fresh folder for an attempt to write into. */
+  /** A fresh folder for an attempt to write into, named with its owner so that gc can tell an orphan from a live one. */
   createScratch(stageId: string, cacheKey: string): string {
-    const dir = `${this.local(this.outputRef(stageId, cacheKey))}.tmp-${randomUUID()}`;
+    const dir = `${this.local(this.outputRef(stageId, cacheKey))}${scratchSuffix(randomUUID())}`;
     mkdirSync(dir, { recursive: true });
     return dir;
   }
