@@ -99,6 +99,7 @@ async function execute(def: StageDefinition, request: StageRequest, env: StageEn
       },
       latest: () => env.store.latestCheckpoint(checkpointRef),
       materialize: (ref) => env.store.materializeCheckpoint(ref),
+      prune: (keep) => env.store.pruneCheckpoints(checkpointRef, keep),
     },
     input: (file) => upstreamFile(request.stageId, upstream, file),
     upstream,

@@ -57,6 +57,8 @@ export interface CheckpointStore {
   latest(): Promise<{ ref: string; step: number } | undefined>;
   /** The local folder of a checkpoint reference, fetched if need be; undefined when it is gone. */
   materialize(ref: string): Promise<string | undefined>;
+  /** Removes all but the `keep` newest complete checkpoints of this stage and key, here and in the remote; returns the steps removed. */
+  prune(keep: number): Promise<number[]>;
 }
 
 /** A stage's code, as the worker registers it. */

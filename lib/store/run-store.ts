@@ -148,6 +148,46 @@ export class RunStore {
     return steps.size === 0 ? undefined : { ref: `${checkpointRef}/step-${newest}`, step: newest };
   }
 
+  /**
+   * Keeps the `keep` newest complete checkpoints under a checkpoint folder, here and in the remote,
+   * and removes the older ones, oldest first. Each goes in an order that a kill at any moment
+   * survives: the remote completion marker before the remote files, and the local folder renamed
+   * out of the `step-<n>` namespace before it is deleted; so a half-pruned checkpoint is never
+   * taken for a complete one, and the newest ones are never touched. Returns the steps removed.
+   */
+  async pruneCheckpoints(checkpointRef: string, keep: number): Promise<number[]> {
+    const dir = this.local(checkpointRef);
+    const local = new Set<number>();
+    if (existsSync(dir)) for (const name of readdirSync(dir)) stepOf(name, local);
+    const remoteKeys = new Map<number, string[]>();
+    const remoteComplete = new Set<number>();
+    if (this.remote) {
+      for (const key of await this.remote.list(checkpointRef)) {
+        const [name, ...rest] = key.slice(checkpointRef.length + 1).split('/');
+        const match = /^step-(\d+)$/.exec(name!);
+        if (!match) continue;
+        const step = Number(match[1]);
+        remoteKeys.set(step, [...(remoteKeys.get(step) ?? []), key]);
+        if (rest.join('/') === REMOTE_COMPLETE) remoteComplete.add(step);
+      }
+    }
+    const complete = [...new Set([...local, ...remoteComplete])].sort((a, b) => b - a);
+    if (complete.length <= keep) return [];
+    const oldestKept = complete[keep - 1]!;
+    const doomed = [...new Set([...local, ...remoteKeys.keys()])].filter((step) => step < oldestKept).sort((a, b) => a - b);
+    for (const step of doomed) {
+      const keys = remoteKeys.get(step) ?? [];
+      const marker = `${checkpointRef}/step-${step}/${REMOTE_COMPLETE}`;
+      if (this.remote && keys.length > 0) await this.remote.deleteKeys([...keys.filter((k) => k === marker), ...keys.filter((k) => k !== marker)]);
+      if (local.has(step)) {
+        const doomedDir = path.join(dir, `.step-${step}.pruned-${randomUUID()}`);
+        renameSync(path.join(dir, `step-${step}`), doomedDir);
+        rmSync(doomedDir, { recursive: true, force: true });
+      }
+    }
+    return doomed;
+  }
+
   /** A checkpoint folder by reference, downloaded when it is only in the remote. */
   async materializeCheckpoint(ref: string): Promise<string | undefined> {
     const dir = this.local(ref);
