@@ -11,6 +11,7 @@ import { createWorkers, defaultStoreDir } from '../worker';
 import { renderProgress } from './progress-bars';
 import { parseArgs, parseSetFlags } from './args';
 import { listRuns } from './runs';
+import { gcPolicy, runningWorkflowIds, storeDu, storeGc } from './store';
 
 const USAGE = `arena: run the arena-pipeline on Temporal
 
@@ -21,7 +22,11 @@ const USAGE = `arena: run the arena-pipeline on Temporal
   arena status ID                     print a run's progress
   arena resume ID [--wait]            re-run ID's input: completed stages come from the cache
   arena runs [--limit N]              list runs with their config and metrics
-  arena config show NAME              print the resolved config`;
+  arena config show NAME              print the resolved config
+  arena store gc [--dry-run] [--keep-days N] [--keep-runs K] [--store DIR]
+                                      remove orphaned scratch folders, and outputs and checkpoints that no run of
+                                      the last N days (default 7) or K runs per config references, nor a running one
+  arena store du [--store DIR]        store size by stage and by run`;
 
 async function main(argv: string[]): Promise<number> {
   // The progress bars are the CLI's output; the in-process worker only speaks up about problems.
@@ -43,6 +48,10 @@ async function main(argv: string[]): Promise<number> {
       return resume(required(rest[0], 'resume needs a workflow id'), args.flags);
     case 'runs':
       return runs(args.flags);
+    case 'store':
+      if (rest[0] === 'gc') return storeGcCommand(args.flags);
+      if (rest[0] === 'du') return (console.log(storeDu(storeRoot(args.flags))), 0);
+      break;
     case 'config':
       if (rest[0] !== 'show') break;
       console.log(stringify(loadConfig(required(rest[1], 'config show needs a config name'))));
@@ -213,6 +222,21 @@ async function resume(workflowId: string, flags: Flags): Promise<number> {
     const handle = await c.client.workflow.start(description.type, { taskQueue: description.taskQueue, workflowId, args: [input] });
     console.log(`resumed ${workflowId} (new run ${handle.firstExecutionRunId}); completed stages come from the cache`);
     return flags['wait'] === true ? await watch(handle) : 0;
+  } finally {
+    await c.close();
+  }
+}
+
+function storeRoot(flags: Flags): string {
+  return typeof flags['store'] === 'string' ? path.resolve(flags['store']) : defaultStoreDir();
+}
+
+async function storeGcCommand(flags: Flags): Promise<number> {
+  const c = await client();
+  try {
+    const policy = gcPolicy(flags, await runningWorkflowIds(c.client));
+    console.log(storeGc(storeRoot(flags), policy, flags['dry-run'] === true));
+    return 0;
   } finally {
     await c.close();
   }
