@@ -30,7 +30,8 @@ async function main(): Promise<void> {
     console.log(`${RUNS} runs in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const size = () => formatBytes(storeUsage(store).total);
     console.log(`store after ${RUNS} runs: ${size()}`);
-    for (const flags of [{ 'keep-days': '7' }, { 'keep-runs': '5' }, { 'keep-runs': '1' }]) {
+    const policies: Record<string, string>[] = [{ 'keep-days': '7' }, { 'keep-runs': '5' }, { 'keep-runs': '1' }];
+    for (const flags of policies) {
       const summary = storeGc(store, gcPolicy(flags, new Set()), false).split('\n').at(-1);
       console.log(`gc ${JSON.stringify(flags)}: ${summary}; store now ${size()}`);
     }
