@@ -127,7 +127,15 @@ export function breakLease(file: string, seen: LeaseState): boolean {
     throw err;
   }
   try {
-    if (readFileSync(moved, 'utf8') === seen.text) return true;
+    let text: string;
+    try {
+      text = readFileSync(moved, 'utf8');
+    } catch (err) {
+      // A gc took the moved file first: the lease is gone either way, and the caller tries again.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    if (text === seen.text) return true;
     try {
       linkSync(moved, file);
     } catch (err) {
