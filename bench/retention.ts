@@ -3,12 +3,12 @@
  * (trainer.keep_checkpoints, default 2): checkpoints kept and bytes, against stage outputs.
  * Run: npx tsx bench/retention.ts [rows]
  */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import type { PipelineResult } from '../lib/run-types';
 import { formatBytes, storeUsage } from '../lib/store/du';
 import { listEntries } from '../lib/store/entries';
 import { removeDir, startRun, startTemporal, startWorkers, tempDir } from '../test/helpers/temporal';
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 
 async function main(): Promise<void> {
   const rows = Number(process.argv[2] ?? 100_000);
