@@ -11,3 +11,6 @@ npx tsx bench/inference.ts
 npx tsx bench/gemma2-inference.ts
 # What a crashed GPU pod costs a run (two real runs through a Temporal dev server).
 npx tsx bench/resume.ts
+# The store after 20 micro runs and after gc; the 100,000-row micro run's store with checkpoint retention.
+npx tsx bench/store-gc.ts
+npx tsx bench/retention.ts
