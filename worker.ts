@@ -5,6 +5,7 @@ import { createActivities, GPU_ACTIVITIES, type Activities } from './activities'
 import { DevicePool } from './activities/train/device-pool';
 import { connectWorker } from './lib/temporal-connection';
 import { objectStoreFromEnv, type ObjectStore } from './lib/store/object-store';
+import { orphans, removeItems } from './lib/store/gc';
 import { RunStore } from './lib/store/run-store';
 import { loadTrainerRegistry, type TrainerRegistry } from './lib/trainer-registry';
 
@@ -53,9 +54,14 @@ export async function createWorkers(options: ArenaWorkerOptions): Promise<Worker
   validateWorkerOptions(options);
   const devices = options.devices ?? Number(process.env['ARENA_DEVICES'] || 2);
   const role = options.role ?? 'all';
+  const store = new RunStore(options.storeDir ?? defaultStoreDir(), options.remoteStore === undefined ? objectStoreFromEnv() : (options.remoteStore ?? undefined));
+  // What a killed worker of this host left behind; other hosts' scratch and live owners are left alone.
+  const orphaned = orphans(store.root);
+  removeItems(store.root, orphaned);
+  if (orphaned.length > 0) console.log(`removed ${orphaned.length} orphans of dead processes from ${store.root}: ${orphaned.map((o) => o.ref).join(', ')}`);
   const activities = {
     ...createActivities({
-      store: new RunStore(options.storeDir ?? defaultStoreDir(), options.remoteStore === undefined ? objectStoreFromEnv() : (options.remoteStore ?? undefined)),
+      store,
       repoRoot: REPO_ROOT,
       trainers: options.trainers ?? loadTrainerRegistry(),
       devices: new DevicePool(devices),

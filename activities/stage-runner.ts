@@ -7,6 +7,7 @@ import { sha256File, sha256Json } from '../lib/store/hash';
 import type { RunStore } from '../lib/store/run-store';
 import { UserInputError } from '../lib/errors';
 import { resolveTrainer, type TrainerRegistry } from '../lib/trainer-registry';
+import { takeTurn } from './single-flight';
 
 /** What the workflow asks of one stage (or one sub-step of the composite train stage). */
 export interface StageRequest {
@@ -31,6 +32,8 @@ export interface StageHooks {
   heartbeat(details?: unknown): void;
   signal: AbortSignal;
   log(message: string): void;
+  /** The run this stage works for: who holds a key's lease, and whose run index (`runs/`) records the key. */
+  run?: { workflowId: string; activityId: string; config: string };
 }
 
 /** Everything that enters a stage's cache key; `arena explain` prints it. */
@@ -72,6 +75,18 @@ export async function runStage(def: StageDefinition, request: StageRequest, env:
       return cached;
     }
   }
+  // With the cache on, a key another run is computing right now is waited for, not computed again.
+  const turn = request.cache ? await takeTurn(env.store, request.stageId, cacheKey, hooks) : undefined;
+  if (turn?.shared) return turn.shared;
+  try {
+    return await execute(def, request, env, hooks, cacheKey);
+  } finally {
+    turn?.lease?.release();
+  }
+}
+
+/** Runs the stage into a scratch folder and commits that on success. */
+async function execute(def: StageDefinition, request: StageRequest, env: StageEnvironment, hooks: StageHooks, cacheKey: string): Promise<StageResult> {
   const upstream: Record<string, StageResult> = {};
   for (const [name, result] of Object.entries(request.upstream)) upstream[name] = { ...result, dir: await env.store.materialize(result) };
   const checkpointRef = env.store.checkpointRef(request.stageId, cacheKey);
@@ -92,6 +107,7 @@ export async function runStage(def: StageDefinition, request: StageRequest, env:
       },
       latest: () => env.store.latestCheckpoint(checkpointRef),
       materialize: (ref) => env.store.materializeCheckpoint(ref),
+      prune: (keep) => env.store.pruneCheckpoints(checkpointRef, keep),
     },
     input: (file) => upstreamFile(request.stageId, upstream, file),
     upstream,

@@ -1,5 +1,6 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { USER_ERROR_TYPES } from '../lib/errors';
+import { recordRunUse } from '../lib/store/run-index';
 import type { StageDefinition, StageResult } from '../lib/stage';
 import { runStage, type StageEnvironment, type StageRequest } from './stage-runner';
 
@@ -12,15 +13,21 @@ export function temporalStage(def: StageDefinition, env: StageEnvironment): (req
     const activity = Context.current();
     let lastDetails: unknown = activity.info.heartbeatDetails;
     const timer = setInterval(() => activity.heartbeat(lastDetails), HEARTBEAT_EVERY_MS);
+    // Activities started outside a workflow have no run to record their references under.
+    const workflowId = activity.info.workflowExecution?.workflowId;
+    const run = workflowId === undefined ? undefined : { workflowId, activityId: activity.info.activityId, config: request.config.name };
     try {
-      return await runStage(def, request, env, {
+      const result = await runStage(def, request, env, {
         heartbeat: (details) => {
           if (details !== undefined) lastDetails = details;
           activity.heartbeat(lastDetails);
         },
         signal: activity.cancellationSignal,
         log: (message) => activity.log.info(message),
+        run,
       });
+      if (run) recordRunUse(env.store.root, run.workflowId, run.config, result.ref);
+      return result;
     } catch (err) {
       throw toFailure(err, lastDetails);
     } finally {

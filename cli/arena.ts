@@ -17,6 +17,7 @@ import { resultsOfStage, stageResultsOf } from './run-results';
 import { renderProgress } from './progress-bars';
 import { parseArgs, parseSetFlags } from './args';
 import { listRuns } from './runs';
+import { gcPolicy, runningWorkflowIds, storeDu, storeGc } from './store';
 
 const USAGE = `arena: run the arena-pipeline on Temporal
 
@@ -30,7 +31,12 @@ const USAGE = `arena: run the arena-pipeline on Temporal
   arena config show NAME              print the resolved config
   arena explain STAGE [--config NAME] [--pipeline P] [--set k=v ...] [--run ID]
                                       print what enters the stage's cache key (with --run: that run's input hashes and key)
-  arena logs ID STAGE                 print the logs kept beside a run's entries of STAGE (trainer logs, specs)`;
+  arena logs ID STAGE                 print the logs kept beside a run's entries of STAGE (trainer logs, specs)
+
+  arena store gc [--dry-run] [--keep-days N] [--keep-runs K] [--store DIR]
+                                      remove orphaned scratch folders, and outputs and checkpoints that no run of
+                                      the last N days (default 7) or K runs per config references, nor a running one
+  arena store du [--store DIR]        store size by stage and by run`;
 
 async function main(argv: string[]): Promise<number> {
   // The progress bars are the CLI's output; the in-process worker only speaks up about problems.
@@ -56,6 +62,10 @@ async function main(argv: string[]): Promise<number> {
       return explain(required(rest[0], 'explain needs a stage name'), args.flags);
     case 'logs':
       return logs(required(rest[0], 'logs needs a workflow id'), required(rest[1], 'logs needs a stage name'));
+    case 'store':
+      if (rest[0] === 'gc') return storeGcCommand(args.flags);
+      if (rest[0] === 'du') return (console.log(storeDu(storeRoot(args.flags))), 0);
+      break;
     case 'config':
       if (rest[0] !== 'show') break;
       console.log(stringify(loadConfig(required(rest[1], 'config show needs a config name'))));
@@ -258,6 +268,21 @@ async function resume(workflowId: string, flags: Flags): Promise<number> {
     const handle = await c.client.workflow.start(description.type, { taskQueue: description.taskQueue, workflowId, args: [input] });
     console.log(`resumed ${workflowId} (new run ${handle.firstExecutionRunId}); completed stages come from the cache`);
     return flags['wait'] === true ? await watch(handle) : 0;
+  } finally {
+    await c.close();
+  }
+}
+
+function storeRoot(flags: Flags): string {
+  return typeof flags['store'] === 'string' ? path.resolve(flags['store']) : defaultStoreDir();
+}
+
+async function storeGcCommand(flags: Flags): Promise<number> {
+  const c = await client();
+  try {
+    const policy = gcPolicy(flags, await runningWorkflowIds(c.client));
+    console.log(storeGc(storeRoot(flags), policy, flags['dry-run'] === true));
+    return 0;
   } finally {
     await c.close();
   }

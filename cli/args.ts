@@ -7,7 +7,7 @@ export interface ParsedArgs {
   flags: Record<string, string | true | string[]>;
 }
 
-const BOOLEAN_FLAGS = new Set(['wait', 'no-cache']);
+const BOOLEAN_FLAGS = new Set(['wait', 'no-cache', 'dry-run']);
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const positional: string[] = [];

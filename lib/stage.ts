@@ -24,6 +24,8 @@ export interface StageResult {
   files: Record<string, ArtifactFile>;
   summary: { [key: string]: Json };
   cacheHit: boolean;
+  /** Another run computed it while this one waited for it (single flight): a cache hit, not an execution. */
+  shared?: boolean;
 }
 
 /** The sections of the run config that a stage declares, and nothing else, in its type and at run time. */
@@ -63,6 +65,8 @@ export interface CheckpointStore {
   latest(): Promise<{ ref: string; step: number } | undefined>;
   /** The local folder of a checkpoint reference, fetched if need be; undefined when it is gone. */
   materialize(ref: string): Promise<string | undefined>;
+  /** Removes all but the `keep` newest complete checkpoints of this stage and key, here and in the remote; returns the steps removed. */
+  prune(keep: number): Promise<number[]>;
 }
 
 /** The side folder of an entry, relative to it: see `StageContext.logDir`. */

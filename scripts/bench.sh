@@ -13,3 +13,6 @@ npx tsx bench/gemma2-inference.ts
 npx tsx bench/resume.ts
 # The readers' fuzz test at length: mutated sample files through ingest, errors counted by kind.
 npx tsx bench/fuzz-readers.ts 1000
+# The store after 20 micro runs and after gc; the 100,000-row micro run's store with checkpoint retention.
+npx tsx bench/store-gc.ts
+npx tsx bench/retention.ts

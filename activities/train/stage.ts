@@ -33,7 +33,9 @@ function checkpointOf(result: StageResult | undefined, what: string): string {
 
 /**
  * Heartbeats every trainer event. A checkpoint is first mirrored to the remote store (if any), then
- * named in the heartbeat details, so a retry on any machine can resume from it.
+ * named in the heartbeat details, so a retry on any machine can resume from it; only then are the
+ * checkpoints older than the last `trainer.keep_checkpoints` pruned. Merges and exports read the
+ * checkpoints of stage outputs, never these, so pruning cannot take one from under them.
  */
 function trainerEvents(ctx: TrainContext, summary: { [key: string]: Json }) {
   let published = Promise.resolve();
@@ -42,6 +44,8 @@ function trainerEvents(ctx: TrainContext, summary: { [key: string]: Json }) {
       published = published.then(async () => {
         const ref = await ctx.checkpoints.publish(event.path);
         ctx.heartbeat({ checkpoint: ref, step: event.step } satisfies ResumePoint);
+        const pruned = await ctx.checkpoints.prune(ctx.config.trainer.keep_checkpoints);
+        if (pruned.length > 0) ctx.log(`pruned checkpoints at steps ${pruned.join(', ')}`);
       });
       // Awaited in settled(); until then a failed upload must not count as an unhandled rejection.
       published.catch(() => undefined);

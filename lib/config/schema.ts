@@ -105,6 +105,13 @@ export const trainerSchema = z
     weight_decay: z.number().min(0).default(0.01).describe('AdamW weight decay'),
     warmup_ratio: z.number().min(0).lt(1).default(0.1).describe('fraction of steps of linear warm-up before the cosine decay'),
     checkpoint_every_steps: z.int().positive().default(20).describe('write a checkpoint every N optimizer steps'),
+    keep_checkpoints: z
+      .int()
+      .positive()
+      .default(2)
+      .describe(
+        'complete checkpoints each shard keeps while it trains; older ones are deleted, locally and in the remote store, once a newer one is published (round, merge and export checkpoints are stage outputs and are kept)',
+      ),
     early_stopping_patience: z.int().min(0).default(2).describe('evaluations without validation-loss gain before stopping; 0 disables'),
     gpus: z.int().positive().default(1).describe('parallel training shards, one per device'),
     round_epochs: z.int().positive().default(1).describe('epochs between shard merges (the checkpoint handoff)'),

@@ -21,6 +21,8 @@ export interface ObjectStore {
    * folder appears by rename once every file is in. False when there is no such key.
    */
   getDir(prefix: string, dir: string): Promise<boolean>;
+  /** Deletes the keys, in order (a completion marker given first is gone before the files it vouches for); a missing key is no error. */
+  deleteKeys(keys: readonly string[]): Promise<void>;
 }
 
 export const STORE_URL_VARIABLE = 'ARENA_STORE_URL';

@@ -7,6 +7,7 @@ import { declaredFiles } from './declared-outputs';
 import { sha256File } from './hash';
 import type { ObjectStore } from './object-store';
 import { checkStoreKey } from './store-key';
+import { scratchSuffix } from './owner';
 
 const MANIFEST = 'manifest.json';
 /** Written last to the remote copy of a folder: a remote folder without it is incomplete. */
@@ -41,6 +42,11 @@ export class RunStore {
     return `checkpoints/${checkStoreKey(stageId, 'stage id')}/${checkStoreKey(cacheKey, 'cache key')}`;
   }
 
+  /** The single-flight lease of a key: in a tree of its own, so that listings of `stages/` see only outputs and scratch. */
+  leaseRef(stageId: string, cacheKey: string): string {
+    return `leases/${checkStoreKey(stageId, 'stage id')}/${checkStoreKey(cacheKey, 'cache key')}.json`;
+  }
+
   /**
    * The local path of a reference. Every reference, including those read back from workflow
    * history and heartbeat details, passes here, so none resolves outside the store.
@@ -56,9 +62,9 @@ export class RunStore {
     return checkStoreKey(rel.split(path.sep).join('/'), `store reference of ${localPath}`);
   }
 
-  /** A fresh folder for an attempt to write into. */
+  /** A fresh folder for an attempt to write into, named with its owner so that gc can tell an orphan from a live one. */
   createScratch(stageId: string, cacheKey: string): string {
-    const dir = `${this.local(this.outputRef(stageId, cacheKey))}.tmp-${randomUUID()}`;
+    const dir = `${this.local(this.outputRef(stageId, cacheKey))}${scratchSuffix(randomUUID())}`;
     mkdirSync(dir, { recursive: true });
     return dir;
   }
@@ -155,6 +161,46 @@ export class RunStore {
     }
     const newest = Math.max(...steps);
     return steps.size === 0 ? undefined : { ref: `${checkpointRef}/step-${newest}`, step: newest };
+  }
+
+  /**
+   * Keeps the `keep` newest complete checkpoints under a checkpoint folder, here and in the remote,
+   * and removes the older ones, oldest first. Each goes in an order that a kill at any moment
+   * survives: the remote completion marker before the remote files, and the local folder renamed
+   * out of the `step-<n>` namespace before it is deleted; so a half-pruned checkpoint is never
+   * taken for a complete one, and the newest ones are never touched. Returns the steps removed.
+   */
+  async pruneCheckpoints(checkpointRef: string, keep: number): Promise<number[]> {
+    const dir = this.local(checkpointRef);
+    const local = new Set<number>();
+    if (existsSync(dir)) for (const name of readdirSync(dir)) stepOf(name, local);
+    const remoteKeys = new Map<number, string[]>();
+    const remoteComplete = new Set<number>();
+    if (this.remote) {
+      for (const key of await this.remote.list(checkpointRef)) {
+        const [name, ...rest] = key.slice(checkpointRef.length + 1).split('/');
+        const match = /^step-(\d+)$/.exec(name!);
+        if (!match) continue;
+        const step = Number(match[1]);
+        remoteKeys.set(step, [...(remoteKeys.get(step) ?? []), key]);
+        if (rest.join('/') === REMOTE_COMPLETE) remoteComplete.add(step);
+      }
+    }
+    const complete = [...new Set([...local, ...remoteComplete])].sort((a, b) => b - a);
+    if (complete.length <= keep) return [];
+    const oldestKept = complete[keep - 1]!;
+    const doomed = [...new Set([...local, ...remoteKeys.keys()])].filter((step) => step < oldestKept).sort((a, b) => a - b);
+    for (const step of doomed) {
+      const keys = remoteKeys.get(step) ?? [];
+      const marker = `${checkpointRef}/step-${step}/${REMOTE_COMPLETE}`;
+      if (this.remote && keys.length > 0) await this.remote.deleteKeys([...keys.filter((k) => k === marker), ...keys.filter((k) => k !== marker)]);
+      if (local.has(step)) {
+        const doomedDir = path.join(dir, `.step-${step}.pruned-${randomUUID()}`);
+        renameSync(path.join(dir, `step-${step}`), doomedDir);
+        rmSync(doomedDir, { recursive: true, force: true });
+      }
+    }
+    return doomed;
   }
 
   /** A checkpoint folder by reference, downloaded when it is only in the remote. */

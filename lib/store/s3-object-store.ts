@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { UserInputError } from '../errors';
 import { checkStoreKey } from './store-key';
@@ -164,6 +164,18 @@ export class S3ObjectStore implements ObjectStore {
       throw error;
     }
     return true;
+  }
+
+  // One request per key, in order: DeleteObjects batches would not keep the order callers rely on.
+  async deleteKeys(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      const objectKey = this.objectKey(key);
+      try {
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      } catch (error) {
+        throw await this.failure('delete', objectKey, error);
+      }
+    }
   }
 
   private objectKey(key: string): string {

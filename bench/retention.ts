@@ -1,0 +1,40 @@
+/**
+ * The store one `micro` run leaves on 100,000 synthetic rows with checkpoint retention on
+ * (trainer.keep_checkpoints, default 2): checkpoints kept and bytes, against stage outputs.
+ * Run: npx tsx bench/retention.ts [rows]
+ */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { PipelineResult } from '../lib/run-types';
+import { formatBytes, storeUsage } from '../lib/store/du';
+import { listEntries } from '../lib/store/entries';
+import { removeDir, startRun, startTemporal, startWorkers, tempDir } from '../test/helpers/temporal';
+
+async function main(): Promise<void> {
+  const rows = Number(process.argv[2] ?? 100_000);
+  process.env['ARENA_DATA_DIR'] = tempDir('no-data');
+  const env = await startTemporal();
+  const store = tempDir('bench-retention');
+  const workers = await startWorkers(env, { taskQueue: 'bench-retention', storeDir: store, devices: 2 });
+  try {
+    const started = Date.now();
+    const result = (await (await startRun(env, 'bench-retention', 'retention', { config: 'micro', overrides: { data: { synthetic_rows: rows } } })).result()) as PipelineResult;
+    const seconds = (Date.now() - started) / 1000;
+    const usage = storeUsage(store);
+    const sum = (pick: (s: (typeof usage.stages)[number]) => number) => usage.stages.reduce((n, s) => n + pick(s), 0);
+    const checkpoints = listEntries(store)
+      .filter((e) => e.kind === 'checkpoints')
+      .reduce((n, e) => n + readdirSync(path.join(store, e.ref)).filter((name) => /^step-\d+$/.test(name)).length, 0);
+    console.log(`micro on ${rows} synthetic rows: ${result.progress.status} in ${seconds.toFixed(0)} s`);
+    console.log(`store ${formatBytes(usage.total)}: ${checkpoints} checkpoints kept (${formatBytes(sum((s) => s.checkpoints))}), stage outputs ${formatBytes(sum((s) => s.outputs))}`);
+  } finally {
+    await workers.stop();
+    await env.teardown();
+    removeDir(store);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
