@@ -6,6 +6,7 @@ import { DevicePool } from './activities/train/device-pool';
 import { connectWorker } from './lib/temporal-connection';
 import { objectStoreFromEnv, type ObjectStore } from './lib/store/object-store';
 import { RunStore } from './lib/store/run-store';
+import { Preemption, shutdownGraceMs } from './lib/preemption';
 
 export const REPO_ROOT = __dirname;
 
@@ -25,6 +26,8 @@ export interface ArenaWorkerOptions {
   role?: 'all' | 'main' | 'gpu';
   /** A prebuilt workflow bundle (tests build it once); default: bundle `workflows/` at start. */
   workflowBundle?: WorkflowBundleOption;
+  /** Pre-emption of this worker process (SIGTERM handling, see `main`). Default: none, never pre-empted. */
+  preemption?: Preemption;
   /** Replaces activities, e.g. a test's failing stage. Default: none. */
   activityOverrides?: Partial<Activities>;
   configDir?: string;
@@ -57,11 +60,15 @@ export async function createWorkers(options: ArenaWorkerOptions): Promise<Worker
       devices: new DevicePool(devices),
       configDir: options.configDir,
       pipelineDir: options.pipelineDir,
+      preemption: options.preemption,
     }),
     ...options.activityOverrides,
   };
   const gpuNames: readonly string[] = GPU_ACTIVITIES;
   const pick = (gpu: boolean) => Object.fromEntries(Object.entries(activities).filter(([name]) => gpuNames.includes(name) === gpu));
+  // A pre-empted worker's stages end themselves within the grace period (trainers checkpoint first);
+  // until then the SDK must not cancel them, which would kill the trainers without a checkpoint.
+  const shutdown = options.preemption ? { shutdownGraceTime: options.preemption.graceMs } : {};
   const workers: Worker[] = [];
   if (role !== 'gpu') {
     workers.push(
@@ -71,6 +78,7 @@ export async function createWorkers(options: ArenaWorkerOptions): Promise<Worker
         taskQueue: options.taskQueue,
         ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
         activities: pick(false),
+        ...shutdown,
       }),
     );
   }
@@ -82,6 +90,7 @@ export async function createWorkers(options: ArenaWorkerOptions): Promise<Worker
         taskQueue: `${options.taskQueue}-gpu`,
         activities: pick(true),
         maxConcurrentActivityTaskExecutions: devices,
+        ...shutdown,
       }),
     );
   }
@@ -93,10 +102,31 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
   await Promise.all(workers.map((w) => w.run()));
 }
 
+/**
+ * Graceful pre-emption: on SIGTERM (or SIGINT) the workers stop taking tasks, running trainers
+ * checkpoint and stop, every running stage fails as `Preempted` (charged to the system budget, the
+ * checkpoint in its details), and the process exits within the grace period whatever is left.
+ */
+export function exitGracefullyOnSignals(workers: Worker[], preemption: Preemption): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.log(`arena worker: ${signal}: pre-empted, stopping within ${preemption.graceMs} ms`);
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    preemption.begin(signal);
+    setTimeout(() => {
+      console.error('arena worker: the grace period is over; exiting with stages still running');
+      process.exit(1);
+    }, preemption.graceMs).unref();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
 async function main(): Promise<void> {
+  const preemption = new Preemption(shutdownGraceMs());
   const { connection, namespace, taskQueue } = await connectWorker();
   const role = (process.env['ARENA_WORKER_ROLE'] as ArenaWorkerOptions['role']) || 'all';
-  const workers = await createWorkers({ connection, namespace, taskQueue, role });
+  const workers = await createWorkers({ connection, namespace, taskQueue, role, preemption });
+  exitGracefullyOnSignals(workers, preemption);
   const remote = objectStoreFromEnv();
   console.log(
     `arena worker on ${os.hostname()}: role ${role}, queue '${taskQueue}'${role === 'main' ? '' : ` and '${taskQueue}-gpu'`}, store ${defaultStoreDir()}${remote ? ` mirrored to ${remote.description}` : ''}`,
@@ -106,6 +136,8 @@ async function main(): Promise<void> {
   } finally {
     await connection.close();
   }
+  // A stage failed at the end of the grace period may still be working (a DuckDB query): leave it.
+  if (preemption.signal.aborted) process.exit(0);
 }
 
 if (require.main === module) {

@@ -4,6 +4,7 @@ import type { Json, StageContext, StageDefinition, StageResult } from '../lib/st
 import { sha256File, sha256Json, sha256Sources } from '../lib/store/hash';
 import type { RunStore } from '../lib/store/run-store';
 import { UserInputError } from '../lib/errors';
+import type { Preemption } from '../lib/preemption';
 
 /** What the workflow asks of one stage (or one sub-step of the composite train stage). */
 export interface StageRequest {
@@ -20,11 +21,14 @@ export interface StageRequest {
 export interface StageEnvironment {
   store: RunStore;
   repoRoot: string;
+  /** The worker's pre-emption; none for a worker that is never pre-empted (tests in one process). */
+  preemption?: Preemption;
 }
 
 export interface StageHooks {
   heartbeat(details?: unknown): void;
   signal: AbortSignal;
+  preempted: AbortSignal;
   log(message: string): void;
 }
 
@@ -89,6 +93,7 @@ export async function runStage(def: StageDefinition, request: StageRequest, env:
     upstream,
     heartbeat: hooks.heartbeat,
     signal: hooks.signal,
+    preempted: hooks.preempted,
     resumeFrom: request.resumeFrom,
     log: hooks.log,
     repoRoot: env.repoRoot,

@@ -6,21 +6,29 @@ import { runStage, type StageEnvironment, type StageRequest } from './stage-runn
 /** Heartbeat at least this often while a stage works, so only a dead worker misses its timeout. */
 const HEARTBEAT_EVERY_MS = 2000;
 
-/** Binds a stage to Temporal: heartbeats, cancellation, and failures typed for the workflow's retry budgets. */
+/** Never aborted: the pre-emption signal of a worker that is never pre-empted. */
+const NEVER = new AbortController().signal;
+
+/**
+ * Binds a stage to Temporal: heartbeats, cancellation, pre-emption, and failures typed for the
+ * workflow's retry budgets.
+ */
 export function temporalStage(def: StageDefinition, env: StageEnvironment): (request: StageRequest) => Promise<StageResult> {
   return async (request) => {
     const activity = Context.current();
     let lastDetails: unknown = activity.info.heartbeatDetails;
     const timer = setInterval(() => activity.heartbeat(lastDetails), HEARTBEAT_EVERY_MS);
     try {
-      return await runStage(def, request, env, {
+      const work = runStage(def, request, env, {
         heartbeat: (details) => {
           if (details !== undefined) lastDetails = details;
           activity.heartbeat(lastDetails);
         },
         signal: activity.cancellationSignal,
+        preempted: env.preemption?.signal ?? NEVER,
         log: (message) => activity.log.info(message),
       });
+      return await (env.preemption ? env.preemption.race(work) : work);
     } catch (err) {
       throw toFailure(err, lastDetails);
     } finally {
