@@ -11,3 +11,5 @@ npx tsx bench/inference.ts
 npx tsx bench/gemma2-inference.ts
 # What a crashed GPU pod costs a run (two real runs through a Temporal dev server).
 npx tsx bench/resume.ts
+# The fault campaign: 20 kills over every stage (worker SIGKILL and SIGTERM, server SIGKILL, GPU takeover).
+npx tsx bench/faults.ts 20
