@@ -136,7 +136,10 @@ export function readHistory(events: temporal.api.history.v1.IHistoryEvent[]) {
   return { inFlight, stageSeconds, stageStart, stepsRedone, failures };
 }
 
-/** `*.tmp-*` entries anywhere under `dir` (scratch folders of stages, half-written checkpoints). */
+/**
+ * `*.tmp-*` entries under `dir` (scratch folders of stages, half-written checkpoints), except under
+ * `failed/`, where failed attempts are kept on purpose under their scratch names.
+ */
 export function tmpEntries(dir: string): string[] {
   if (!existsSync(dir)) return [];
   const found: string[] = [];
@@ -144,7 +147,7 @@ export function tmpEntries(dir: string): string[] {
     for (const entry of readdirSync(at, { withFileTypes: true })) {
       const full = path.join(at, entry.name);
       if (entry.name.includes('.tmp-')) found.push(path.relative(dir, full));
-      else if (entry.isDirectory()) walk(full);
+      else if (entry.isDirectory() && full !== path.join(dir, 'failed')) walk(full);
     }
   };
   walk(dir);
