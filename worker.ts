@@ -79,6 +79,9 @@ export async function createWorkers(options: ArenaWorkerOptions): Promise<Worker
         ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
         activities: pick(false),
         ...shutdown,
+        // A run's next workflow task waits this long for a pre-empted or dead worker's sticky queue
+        // before any worker takes it (the SDK's default is 10 s; the fault campaign saw each of them).
+        stickyQueueScheduleToStartTimeout: '3s',
       }),
     );
   }
