@@ -31,7 +31,11 @@ function schedule(): Fault[][] {
   const faults = Array.from({ length: KILLS }, (_, i): Fault => {
     const stage = PIPELINE_STAGES[i % PIPELINE_STAGES.length]!;
     const modes = MODES_OF[stage === 'train' ? 'train' : 'other']!;
-    return { mode: modes[Math.floor(i / PIPELINE_STAGES.length) % modes.length]!, stage, at: rng.next() * 0.9 };
+    const mode = modes[Math.floor(i / PIPELINE_STAGES.length) % modes.length]!;
+    // A SIGTERM in train aims at a shard mid-round (round 0 is the first ~40% of the stage), so that
+    // it measures the steps a pre-empted trainer loses; elsewhere in train it would find a merge or export.
+    if (stage === 'train' && mode === 'sigterm-worker') return { mode, stage, at: rng.next() * 0.35, afterCheckpoint: true };
+    return { mode, stage, at: rng.next() * 0.9 };
   });
   const runs: Fault[][] = [];
   for (let i = 0; i < faults.length; i += PER_RUN) {
@@ -58,7 +62,7 @@ function report(outcomes: RunOutcome[]): string {
       // One kill a run: the run's loss is the kill's; several: the loss of the stage it aimed at.
       row.lost.push(run.faults.length === 1 ? run.lostSeconds : (run.stageLost[fault.stage] ?? 0));
       if (fault.mode === 'sigterm-worker') row.redone.push(...run.stepsRedoneAfterSigterm);
-      row.tmp += run.tmpLeft.length / run.faults.length;
+      row.tmp += run.tmpLeft.filter((t) => fault.hit.some((stage) => t.includes(`/${stage}/`))).length;
       rows.set(key, row);
     }
   }

@@ -48,7 +48,10 @@ export interface RunOutcome {
   seconds: number;
   /** This run's time minus the undisturbed run's. */
   lostSeconds: number;
-  /** Per stage: its time minus its undisturbed time. */
+  /**
+   * Per stage: the time from the previous stage's end (the run's start for the first) to its own
+   * end, minus the same in the undisturbed run: the stage's work and the scheduling around it.
+   */
   stageLost: Record<string, number>;
   /** Train steps the resumed attempts trained again after a `Preempted` failure (a SIGTERM). */
   stepsRedoneAfterSigterm: number[];
@@ -61,6 +64,8 @@ export interface RunOutcome {
 export interface Baseline {
   seconds: number;
   stageSeconds: Record<string, number>;
+  /** Per stage: seconds from the run's start to the stage's end. */
+  stageEnds: Record<string, number>;
   metrics: unknown;
 }
 
@@ -131,9 +136,11 @@ export function readHistory(events: temporal.api.history.v1.IHistoryEvent[]) {
   const inFlight = [...new Set([...open].map((id) => stageOf(scheduled.get(id)!.stageId)))];
   const stageSeconds = Object.fromEntries(Object.entries(spans).map(([name, s]) => [name, (s.end - s.start) / 1000]));
   const stageStart = Object.fromEntries(Object.entries(spans).map(([name, s]) => [name, s.start]));
+  const runStart = events.length > 0 ? eventMs(events[0]!) : 0;
+  const stageEnds = Object.fromEntries(Object.entries(spans).map(([name, s]) => [name, (s.end - runStart) / 1000]));
   // A pre-empted shard stopped at the step of its last checkpoint; the attempt that completed it resumed from resumedFrom.
   const stepsRedone = [...preemptedSteps].map(([stageId, steps]) => Math.max(...steps) - (resumedFrom.get(stageId) ?? 0));
-  return { inFlight, stageSeconds, stageStart, stepsRedone, failures };
+  return { inFlight, stageSeconds, stageStart, stageEnds, stepsRedone, failures };
 }
 
 /**
@@ -286,6 +293,11 @@ export class FaultCampaign {
     for (const child of [...this.children]) killGroup(child, 'SIGTERM');
     await this.allWorkersGone();
     const stageSeconds = history?.stageSeconds ?? {};
+    const stageEnds = history?.stageEnds ?? {};
+    const sinceLastStage = (ends: Record<string, number>, stage: string) => {
+      const i = PIPELINE_STAGES.indexOf(stage as never);
+      return ends[stage]! - (i > 0 ? (ends[PIPELINE_STAGES[i - 1]!] ?? 0) : 0);
+    };
     const outcome: RunOutcome = {
       name: run,
       faults: outcomes,
@@ -294,19 +306,21 @@ export class FaultCampaign {
       identical: completed && baseline !== undefined && isDeepStrictEqual(metrics, baseline.metrics),
       seconds,
       lostSeconds: baseline ? seconds - baseline.seconds : 0,
-      stageLost: Object.fromEntries(Object.entries(stageSeconds).map(([s, t]) => [s, t - (baseline?.stageSeconds[s] ?? t)])),
+      stageLost: baseline
+        ? Object.fromEntries(Object.keys(stageEnds).map((s) => [s, sinceLastStage(stageEnds, s) - sinceLastStage(baseline.stageEnds, s)]))
+        : {},
       stepsRedoneAfterSigterm: history?.stepsRedone ?? [],
       failures: history?.failures ?? {},
       tmpLeft: stores.flatMap((s) => tmpEntries(s).map((t) => path.join(path.basename(s), t))),
     };
-    if (!baseline) Object.assign(outcome, { metrics, stageSeconds });
+    if (!baseline) Object.assign(outcome, { metrics, stageSeconds, stageEnds });
     if (completed) for (const s of stores) removeDir(s);
     return outcome;
   }
 
   /** The undisturbed run every disturbed one is compared with. */
   async baseline(): Promise<Baseline & RunOutcome> {
-    const outcome = (await this.run('undisturbed', [])) as RunOutcome & { metrics: unknown; stageSeconds: Record<string, number> };
+    const outcome = (await this.run('undisturbed', [])) as RunOutcome & Baseline;
     if (!outcome.completed) throw new Error(`the undisturbed run failed: ${outcome.error}`);
     return outcome;
   }
