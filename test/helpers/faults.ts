@@ -168,6 +168,7 @@ export class FaultCampaign {
   private s3: S3TestServer | undefined;
   private readonly children = new Set<ChildProcess>();
   private runs = 0;
+  private failedRuns = 0;
 
   private constructor(
     private readonly dir: string,
@@ -315,6 +316,7 @@ export class FaultCampaign {
     };
     if (!baseline) Object.assign(outcome, { metrics, stageSeconds, stageEnds });
     if (completed) for (const s of stores) removeDir(s);
+    else this.failedRuns++;
     return outcome;
   }
 
@@ -353,7 +355,9 @@ export class FaultCampaign {
     await this.connection?.close();
     stopDevServer(this.stateDir, 'SIGKILL');
     await this.s3?.stop();
-    removeDir(this.dir);
+    // A failed run's stores and worker logs are what explains it: kept.
+    if (this.failedRuns === 0) removeDir(this.dir);
+    else this.log(`kept the logs and stores of ${this.failedRuns} failed run(s) in ${this.dir}`);
   }
 }
 
