@@ -246,9 +246,12 @@ export class FaultCampaign {
     const handle = await this.client.workflow.start('train-pipeline', { taskQueue: run, workflowId: run, args: [this.input] });
     const outcomes: FaultOutcome[] = [];
     const result = handle.result() as Promise<PipelineResult>;
-    result.catch(() => undefined);
     let settled = false;
-    void result.finally(() => (settled = true));
+    // Awaited below; a failed run must not count as an unhandled rejection meanwhile.
+    result.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
 
     for (const fault of faults) {
       const stageStart = await this.waitForStage(run, fault.stage, () => settled);
