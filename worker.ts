@@ -8,6 +8,7 @@ import { objectStoreFromEnv, type ObjectStore } from './lib/store/object-store';
 import { orphans, removeItems } from './lib/store/gc';
 import { RunStore } from './lib/store/run-store';
 import { loadTrainerRegistry, type TrainerRegistry } from './lib/trainer-registry';
+import { Preemption, shutdownGraceMs } from './lib/preemption';
 
 export const REPO_ROOT = __dirname;
 
@@ -27,6 +28,8 @@ export interface ArenaWorkerOptions {
   role?: 'all' | 'main' | 'gpu';
   /** A prebuilt workflow bundle (tests build it once); default: bundle `workflows/` at start. */
   workflowBundle?: WorkflowBundleOption;
+  /** Pre-emption of this worker process (SIGTERM handling, see `main`). Default: none, never pre-empted. */
+  preemption?: Preemption;
   /** Replaces activities, e.g. a test's failing stage. Default: none. */
   activityOverrides?: Partial<Activities>;
   configDir?: string;
@@ -67,11 +70,15 @@ export async function createWorkers(options: ArenaWorkerOptions): Promise<Worker
       devices: new DevicePool(devices),
       configDir: options.configDir,
       pipelineDir: options.pipelineDir,
+      preemption: options.preemption,
     }),
     ...options.activityOverrides,
   };
   const gpuNames: readonly string[] = GPU_ACTIVITIES;
   const pick = (gpu: boolean) => Object.fromEntries(Object.entries(activities).filter(([name]) => gpuNames.includes(name) === gpu));
+  // A pre-empted worker's stages end themselves within the grace period (trainers checkpoint first);
+  // until then the SDK must not cancel them, which would kill the trainers without a checkpoint.
+  const shutdown = options.preemption ? { shutdownGraceTime: options.preemption.graceMs } : {};
   const workers: Worker[] = [];
   if (role !== 'gpu') {
     workers.push(
@@ -81,6 +88,10 @@ export async function createWorkers(options: ArenaWorkerOptions): Promise<Worker
         taskQueue: options.taskQueue,
         ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
         activities: pick(false),
+        ...shutdown,
+        // A run's next workflow task waits this long for a pre-empted or dead worker's sticky queue
+        // before any worker takes it (the SDK's default is 10 s; the fault campaign saw each of them).
+        stickyQueueScheduleToStartTimeout: '3s',
       }),
     );
   }
@@ -92,6 +103,7 @@ export async function createWorkers(options: ArenaWorkerOptions): Promise<Worker
         taskQueue: `${options.taskQueue}-gpu`,
         activities: pick(true),
         maxConcurrentActivityTaskExecutions: devices,
+        ...shutdown,
       }),
     );
   }
@@ -103,10 +115,31 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
   await Promise.all(workers.map((w) => w.run()));
 }
 
+/**
+ * Graceful pre-emption: on SIGTERM (or SIGINT) the workers stop taking tasks, running trainers
+ * checkpoint and stop, every running stage fails as `Preempted` (charged to the system budget, the
+ * checkpoint in its details), and the process exits within the grace period whatever is left.
+ */
+export function exitGracefullyOnSignals(workers: Worker[], preemption: Preemption): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.log(`arena worker: ${signal}: pre-empted, stopping within ${preemption.graceMs} ms`);
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    preemption.begin(signal);
+    setTimeout(() => {
+      console.error('arena worker: the grace period is over; exiting with stages still running');
+      process.exit(1);
+    }, preemption.graceMs).unref();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
 async function main(): Promise<void> {
+  const preemption = new Preemption(shutdownGraceMs());
   const { connection, namespace, taskQueue } = await connectWorker();
   const role = (process.env['ARENA_WORKER_ROLE'] as ArenaWorkerOptions['role']) || 'all';
-  const workers = await createWorkers({ connection, namespace, taskQueue, role });
+  const workers = await createWorkers({ connection, namespace, taskQueue, role, preemption });
+  exitGracefullyOnSignals(workers, preemption);
   const remote = objectStoreFromEnv();
   console.log(
     `arena worker on ${os.hostname()}: role ${role}, queue '${taskQueue}'${role === 'main' ? '' : ` and '${taskQueue}-gpu'`}, store ${defaultStoreDir()}${remote ? ` mirrored to ${remote.description}` : ''}`,
@@ -116,6 +149,8 @@ async function main(): Promise<void> {
   } finally {
     await connection.close();
   }
+  // A stage failed at the end of the grace period may still be working (a DuckDB query): leave it.
+  if (preemption.signal.aborted) process.exit(0);
 }
 
 if (require.main === module) {

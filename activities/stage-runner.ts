@@ -8,6 +8,7 @@ import type { RunStore } from '../lib/store/run-store';
 import { UserInputError } from '../lib/errors';
 import { resolveTrainer, type TrainerRegistry } from '../lib/trainer-registry';
 import { takeTurn } from './single-flight';
+import type { Preemption } from '../lib/preemption';
 
 /** What the workflow asks of one stage (or one sub-step of the composite train stage). */
 export interface StageRequest {
@@ -26,11 +27,14 @@ export interface StageEnvironment {
   repoRoot: string;
   /** The trainers this worker runs, from its own settings (lib/trainer-registry.ts). */
   trainers: TrainerRegistry;
+  /** The worker's pre-emption; none for a worker that is never pre-empted (tests in one process). */
+  preemption?: Preemption;
 }
 
 export interface StageHooks {
   heartbeat(details?: unknown): void;
   signal: AbortSignal;
+  preempted: AbortSignal;
   log(message: string): void;
   /** The run this stage works for: who holds a key's lease, and whose run index (`runs/`) records the key. */
   run?: { workflowId: string; activityId: string; config: string };
@@ -113,6 +117,7 @@ async function execute(def: StageDefinition, request: StageRequest, env: StageEn
     upstream,
     heartbeat: hooks.heartbeat,
     signal: hooks.signal,
+    preempted: hooks.preempted,
     resumeFrom: request.resumeFrom,
     log: hooks.log,
     repoRoot: env.repoRoot,

@@ -7,7 +7,13 @@ import { runStage, type StageEnvironment, type StageRequest } from './stage-runn
 /** Heartbeat at least this often while a stage works, so only a dead worker misses its timeout. */
 const HEARTBEAT_EVERY_MS = 2000;
 
-/** Binds a stage to Temporal: heartbeats, cancellation, and failures typed for the workflow's retry budgets. */
+/** Never aborted: the pre-emption signal of a worker that is never pre-empted. */
+const NEVER = new AbortController().signal;
+
+/**
+ * Binds a stage to Temporal: heartbeats, cancellation, pre-emption, and failures typed for the
+ * workflow's retry budgets.
+ */
 export function temporalStage(def: StageDefinition, env: StageEnvironment): (request: StageRequest) => Promise<StageResult> {
   return async (request) => {
     const activity = Context.current();
@@ -17,15 +23,17 @@ export function temporalStage(def: StageDefinition, env: StageEnvironment): (req
     const workflowId = activity.info.workflowExecution?.workflowId;
     const run = workflowId === undefined ? undefined : { workflowId, activityId: activity.info.activityId, config: request.config.name };
     try {
-      const result = await runStage(def, request, env, {
+      const work = runStage(def, request, env, {
         heartbeat: (details) => {
           if (details !== undefined) lastDetails = details;
           activity.heartbeat(lastDetails);
         },
         signal: activity.cancellationSignal,
+        preempted: env.preemption?.signal ?? NEVER,
         log: (message) => activity.log.info(message),
         run,
       });
+      const result = await (env.preemption ? env.preemption.race(work) : work);
       if (run) recordRunUse(env.store.root, run.workflowId, run.config, result.ref);
       return result;
     } catch (err) {

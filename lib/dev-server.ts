@@ -58,14 +58,14 @@ export async function ensureDevServer(options: DevServerOptions = {}): Promise<{
   throw new Error(`the Temporal dev server did not start on port ${port}; see ${logFile}`);
 }
 
-/** Stops a dev server that ensureDevServer started. */
-export function stopDevServer(stateDir: string = DEFAULT_STATE_DIR): boolean {
+/** Stops a dev server that ensureDevServer started (SIGKILL: as a crash, for the fault campaign). */
+export function stopDevServer(stateDir: string = DEFAULT_STATE_DIR, signal: NodeJS.Signals = 'SIGTERM'): boolean {
   const pidFile = path.join(stateDir, 'server.pid');
   if (!existsSync(pidFile)) return false;
   const pid = Number(readFileSync(pidFile, 'utf8'));
   rmSync(pidFile);
   try {
-    process.kill(-pid, 'SIGTERM');
+    process.kill(-pid, signal);
     return true;
   } catch {
     return false;

@@ -48,6 +48,11 @@ export interface StageContext<S extends ConfigSection = ConfigSection> {
   heartbeat(details?: unknown): void;
   /** Aborted when the stage is cancelled or its heartbeat is lost. */
   signal: AbortSignal;
+  /**
+   * Aborted when the worker is pre-empted (SIGTERM): a stage that can checkpoint does so now and
+   * fails as `Preempted`; any other stage is failed so at the end of the grace period.
+   */
+  preempted: AbortSignal;
   /** The last heartbeat details of a failed earlier attempt, if any. */
   resumeFrom: unknown;
   log(message: string): void;

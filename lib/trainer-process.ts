@@ -42,6 +42,8 @@ export interface TrainerRun {
   onEvent(event: TrainerEvent): void;
   /** Grace between SIGTERM and SIGKILL when the trainer is stopped. Default: 5000 ms. */
   killGraceMs?: number;
+  /** Aborted when the worker is pre-empted: the trainer is asked to checkpoint now and stop. */
+  preempt?: AbortSignal;
 }
 
 /**
@@ -63,6 +65,11 @@ export function trainerEnvironment(workerEnv: NodeJS.ProcessEnv, passEnv: readon
   if (deviceIndex !== undefined) env['CUDA_VISIBLE_DEVICES'] = String(deviceIndex);
   return env;
 }
+
+/** The stdin line that asks a trainer to checkpoint at its current step and exit (docs/trainer-protocol.md). */
+export const PREEMPT_MESSAGE = `${JSON.stringify({ command: 'preempt' })}\n`;
+/** Exit status of a trainer that stopped on PREEMPT_MESSAGE. */
+export const EXIT_PREEMPTED = 4;
 
 /** Parses one stdout line; returns a reason instead when it is not a protocol event. */
 export function parseTrainerEvent(line: string): TrainerEvent | { malformed: string } {
@@ -102,6 +109,11 @@ export async function runTrainer(run: TrainerRun): Promise<TrainerEvent & { even
   };
   if (run.signal.aborted) stop();
   run.signal.addEventListener('abort', stop, { once: true });
+  // A trainer that already exited has closed its stdin: nothing to ask, and the write error is moot.
+  child.stdin!.on('error', () => undefined);
+  const requestCheckpoint = () => child.stdin!.write(PREEMPT_MESSAGE);
+  if (run.preempt?.aborted) requestCheckpoint();
+  run.preempt?.addEventListener('abort', requestCheckpoint, { once: true });
 
   child.stderr!.pipe(log, { end: false });
   const lines = createInterface({ input: child.stdout! });
@@ -123,6 +135,7 @@ export async function runTrainer(run: TrainerRun): Promise<TrainerEvent & { even
   );
   const { code, signal } = await Promise.race([exit, spawnError]).finally(async () => {
     run.signal.removeEventListener('abort', stop);
+    run.preempt?.removeEventListener('abort', requestCheckpoint);
     // The caller moves workDir (into the cache or failed/) as soon as this returns: the log must be
     // on disk by then, or a trainer that fails in its first second leaves an empty log.
     log.end();
@@ -135,7 +148,8 @@ export async function runTrainer(run: TrainerRun): Promise<TrainerEvent & { even
   if (stoppedByUs && run.signal.aborted) throw run.signal.reason instanceof Error ? run.signal.reason : new Error(`${where}: cancelled`);
   if (code === 2 || reported?.kind === 'user') throw new UserInputError(`${where} rejected its input: ${why}`);
   if (code === 3 || reported?.kind === 'oom') throw new SystemError('OutOfMemory', `${where} ran out of memory: ${why}`);
-  if (signal === 'SIGTERM' || signal === 'SIGKILL' || reported?.kind === 'preempted') throw new SystemError('Preempted', `${where} was killed (${signal ?? why})`);
+  if (code === EXIT_PREEMPTED || reported?.kind === 'preempted') throw new SystemError('Preempted', `${where} checkpointed and stopped: ${why}`);
+  if (signal === 'SIGTERM' || signal === 'SIGKILL') throw new SystemError('Preempted', `${where} was killed (${signal ?? why})`);
   throw new TrainerFailed(`${where} failed: ${why}`);
 }
 

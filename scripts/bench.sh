@@ -16,3 +16,5 @@ npx tsx bench/fuzz-readers.ts 1000
 # The store after 20 micro runs and after gc; the 100,000-row micro run's store with checkpoint retention.
 npx tsx bench/store-gc.ts
 npx tsx bench/retention.ts
+# The fault campaign: 20 kills over every stage (worker SIGKILL and SIGTERM, server SIGKILL, GPU takeover).
+npx tsx bench/faults.ts 20

@@ -14,7 +14,7 @@ import { removeDir, tempDir } from './helpers/temporal';
 const KEY = 'abcdefabcdefabcdefabcdef';
 
 function hooks(logs: string[], signal = new AbortController().signal): StageHooks {
-  return { heartbeat: () => undefined, signal, log: (m) => logs.push(m), run: { workflowId: 'wf', activityId: '1', config: 'micro' } };
+  return { heartbeat: () => undefined, signal, preempted: new AbortController().signal, log: (m) => logs.push(m), run: { workflowId: 'wf', activityId: '1', config: 'micro' } };
 }
 
 function plantLease(store: RunStore, record: object, ageSeconds: number): string {

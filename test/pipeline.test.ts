@@ -24,6 +24,8 @@ describe('pipeline validation', () => {
     const train = pipeline.stages.find((s) => s.name === 'train')!;
     assert.equal(train.queue, 'gpu');
     assert.equal(train.heartbeatTimeout, '15s');
+    // Every stage heartbeats every 2 s while it works: a lost worker is noticed within 15 s anywhere.
+    for (const stage of pipeline.stages) assert.equal(stage.heartbeatTimeout, '15s', stage.name);
     assert.equal(train.retry.system_attempts, 10);
     assert.equal(train.retry.initial_interval, '1s');
     assert.deepEqual(train.retry.non_retryable, ['UserInputError', 'ConfigError', 'PipelineError']);

@@ -207,7 +207,7 @@ describe('arena explain', () => {
 describe('declared outputs', () => {
   const store = new RunStore(tempDir('declared-store'));
   after(() => removeDir(store.root));
-  const hooks = { heartbeat: () => undefined, signal: new AbortController().signal, log: () => undefined };
+  const hooks = { heartbeat: () => undefined, signal: new AbortController().signal, preempted: new AbortController().signal, log: () => undefined };
   const probe = (outputs: string[], write: (ctx: { outDir: string; logDir: string }) => void) =>
     defineStage({
       activity: 'probe',

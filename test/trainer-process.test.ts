@@ -10,6 +10,7 @@ import { UserInputError } from '../lib/errors';
 import { readFeatureColumns } from '../lib/feature-columns';
 import { readCheckpoint } from '../trainers/cpu/checkpoint';
 import { paramSpecs } from '../trainers/cpu/model';
+import { EXIT_PREEMPTED, PREEMPT_MESSAGE } from '../lib/trainer-process';
 import { SAMPLE_ROWS_SQL, trainSpec as protocolTrainSpec } from './fixtures/sample-splits';
 
 const REPO = path.resolve(__dirname, '..');
@@ -130,6 +131,34 @@ describe('cpu trainer process', () => {
       assert.deepEqual(b.params[spec.name], a.params[spec.name], `${spec.name} differs after resume`);
       assert.deepEqual(b.adam.v[spec.name], a.adam.v[spec.name], `adam.v of ${spec.name} differs after resume`);
     }
+    assert.deepEqual(b.state.history, a.state.history);
+  });
+
+  it('on the preempt request it checkpoints at the current step and exits 4; resuming from it loses no step', async () => {
+    const whole = await runTrainer('train', trainSpec('whole-p'), dir);
+    assert.equal(whole.code, 0, whole.stderr);
+    const spec = trainSpec('preempted', { config: config({ step_delay_ms: 40 }) });
+    let asked = false;
+    const preempted = await runTrainer('train', spec, dir, (event, child) => {
+      if (event['event'] === 'checkpoint' && !asked) {
+        asked = true;
+        // A few steps past the periodic checkpoint: the pre-emption checkpoint must be a newer one.
+        setTimeout(() => child.stdin!.write(PREEMPT_MESSAGE), 200);
+      }
+    });
+    assert.equal(preempted.code, EXIT_PREEMPTED, preempted.stderr);
+    const [last, error] = preempted.events.slice(-2);
+    assert.equal(last!['event'], 'checkpoint');
+    assert.ok((last!['step'] as number) > 5, `checkpointed at the current step ${last!['step']}, not the periodic step 5`);
+    assert.deepEqual(error, { event: 'error', kind: 'preempted', message: `pre-empted at step ${last!['step']}; checkpoint written` });
+    assert.equal(readCheckpoint(last!['path'] as string).state.step, last!['step']);
+
+    const resumed = await runTrainer('train', { ...spec, resume_from: last!['path'] }, dir);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(resumed.events[0]!['step'], last!['step']);
+    const a = readCheckpoint(whole.events.at(-1)!['checkpoint'] as string);
+    const b = readCheckpoint(resumed.events.at(-1)!['checkpoint'] as string);
+    for (const p of paramSpecs(a.dims)) assert.deepEqual(b.params[p.name], a.params[p.name], `${p.name} differs after a pre-emption`);
     assert.deepEqual(b.state.history, a.state.history);
   });
 

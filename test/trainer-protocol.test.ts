@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { parseTrainerEvent, runTrainer, TrainerFailed, type TrainerEvent } from '../lib/trainer-process';
+import { parseTrainerEvent, PREEMPT_MESSAGE, runTrainer, TrainerFailed, type TrainerEvent } from '../lib/trainer-process';
 import { SystemError, UserInputError } from '../lib/errors';
 import { removeDir, tempDir, waitFor } from './helpers/temporal';
 
@@ -56,6 +56,41 @@ describe('trainer protocol, activity side', () => {
     await assert.rejects(run('user-error').pending, (err: Error) => err instanceof UserInputError && /rejected its input: config\.trainer\.batch_size: must be even/.test(err.message));
     await assert.rejects(run('oom').pending, (err: Error) => err instanceof SystemError && err.name === 'OutOfMemory');
     await assert.rejects(run('crash').pending, (err: Error) => err instanceof TrainerFailed && /failed: exit 1/.test(err.message));
+  });
+
+  it('on pre-emption writes the preempt request to stdin and fails as Preempted after the checkpoint', async () => {
+    const preempt = new AbortController();
+    const script = [
+      `echo '{"event":"start","step":0}'`,
+      'read request',
+      'echo "request: $request" >&2',
+      `echo '{"event":"checkpoint","step":7,"path":"/tmp/c/step-7"}'`,
+      `echo '{"event":"error","kind":"preempted","message":"pre-empted at step 7; checkpoint written"}'`,
+      'exit 4',
+    ].join('\n');
+    const workDir = path.join(work, 'preempted');
+    const events: TrainerEvent[] = [];
+    const pending = runTrainer({
+      command: ['sh', '-c', script, 'trainer'],
+      verb: 'train',
+      spec: {},
+      workDir,
+      cwd: work,
+      signal: new AbortController().signal,
+      preempt: preempt.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.event === 'start') preempt.abort();
+      },
+    });
+    await assert.rejects(pending, (err: Error) => {
+      assert.ok(err instanceof SystemError);
+      assert.equal(err.name, 'Preempted');
+      assert.equal(err.message, `trainer train (log: ${path.join(workDir, 'trainer.log')}) checkpointed and stopped: pre-empted at step 7; checkpoint written`);
+      return true;
+    });
+    assert.deepEqual(events.map((e) => e.event), ['start', 'checkpoint', 'error']);
+    assert.equal(readFileSync(path.join(workDir, 'trainer.log'), 'utf8'), `request: ${PREEMPT_MESSAGE}`);
   });
 
   it('kills the trainer process group when cancelled', async () => {

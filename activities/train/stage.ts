@@ -100,7 +100,13 @@ export function trainShardStage(devices: DevicePool) {
           cwd: ctx.repoRoot,
           deviceIndex: device,
           signal: ctx.signal,
+          preempt: ctx.preempted,
           onEvent: events.onEvent,
+        }).catch(async (err: unknown) => {
+          // A pre-empted trainer's last act is a checkpoint: it must be in the heartbeat details
+          // that the failure carries, so the next attempt resumes from it.
+          await events.settled().catch(() => undefined);
+          throw err;
         });
         await events.settled();
         summary['stopped_early'] = done.stopped_early === true;
@@ -133,6 +139,7 @@ export const mergeShardsStage = defineStage({
       workDir: ctx.logDir,
       cwd: ctx.repoRoot,
       signal: ctx.signal,
+      preempt: ctx.preempted,
       onEvent: trainerEvents(ctx, summary).onEvent,
     });
     summary['stopped_early'] = done.stopped_early === true;
@@ -165,6 +172,7 @@ export const exportModelStage = defineStage({
       workDir: ctx.logDir,
       cwd: ctx.repoRoot,
       signal: ctx.signal,
+      preempt: ctx.preempted,
       onEvent: trainerEvents(ctx, summary).onEvent,
     });
     cpSync(checkpoint, path.join(ctx.outDir, 'checkpoint'), { recursive: true });

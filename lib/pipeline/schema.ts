@@ -41,10 +41,10 @@ export const pipelineFileSchema = z.strictObject({
     .strictObject({
       retry: retrySchema.default(retrySchema.parse({})),
       start_to_close_timeout: duration.default('1h'),
-      heartbeat_timeout: duration.default('1m'),
+      heartbeat_timeout: duration.default('15s'),
       queue: z.enum(['main', 'gpu']).default('main'),
     })
-    .default({ retry: retrySchema.parse({}), start_to_close_timeout: '1h', heartbeat_timeout: '1m', queue: 'main' }),
+    .default({ retry: retrySchema.parse({}), start_to_close_timeout: '1h', heartbeat_timeout: '15s', queue: 'main' }),
   stages: z.array(stageSchema).min(1),
 });
 

@@ -3,19 +3,22 @@ import { emit, log } from './events';
 import { exportCommand } from './export';
 import { mergeCommand } from './merge';
 import { readSpec } from './spec';
-import { trainCommand } from './train';
+import { watchStdin } from './stdin-requests';
+import { Preempted, trainCommand } from './train';
 
 /**
  * The built-in CPU trainer: `node --import tsx trainers/cpu/main.ts <train|merge|export> --spec spec.json`.
  * Follows docs/trainer-protocol.md: events on stdout, logs on stderr, exit 2 on rejected input,
- * 3 on out-of-memory. SIGTERM keeps node's default (die at once, nothing flushed): pre-emption.
+ * 3 on out-of-memory, 4 when pre-empted by the `preempt` stdin request (train checkpoints first).
+ * SIGTERM keeps node's default (die at once, nothing flushed): a kill, not a polite stop.
  */
 
 const EXIT_USER = 2;
 const EXIT_OOM = 3;
+const EXIT_PREEMPTED = 4;
 const EXIT_INTERNAL = 1;
 
-function fail(kind: 'user' | 'oom' | 'internal', message: string, code: number): never {
+function fail(kind: 'user' | 'oom' | 'preempted' | 'internal', message: string, code: number): never {
   emit({ event: 'error', kind, message });
   log(`${kind} error: ${message}`);
   process.exit(code);
@@ -30,19 +33,27 @@ async function main(argv: string[]): Promise<void> {
   if ((verb !== 'train' && verb !== 'merge' && verb !== 'export') || flag !== '--spec' || !specFile) {
     throw new UserInputError(`usage: trainers/cpu/main.ts <train|merge|export> --spec <spec.json> (got: ${argv.join(' ')})`);
   }
-  // The activity never writes to stdin; end of file means its worker is gone.
-  process.stdin.on('end', () => {
-    log('stdin closed: the activity is gone, exiting');
-    process.exit(EXIT_INTERNAL);
-  });
-  process.stdin.resume();
-  if (verb === 'train') await trainCommand(readSpec('train', specFile));
+  // Training stops at its next step with a checkpoint; merge and export are short and just stop.
+  const preemption = { requested: false };
+  watchStdin(
+    () => {
+      if (verb !== 'train') fail('preempted', `pre-empted before ${verb} finished`, EXIT_PREEMPTED);
+      log('pre-empted: checkpointing at the current step');
+      preemption.requested = true;
+    },
+    () => {
+      log('stdin closed: the activity is gone, exiting');
+      process.exit(EXIT_INTERNAL);
+    },
+  );
+  if (verb === 'train') await trainCommand(readSpec('train', specFile), undefined, preemption);
   else if (verb === 'merge') await mergeCommand(readSpec('merge', specFile));
   else await exportCommand(readSpec('export', specFile));
   process.exit(0);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof Preempted) fail('preempted', err.message, EXIT_PREEMPTED);
   if (err instanceof UserInputError) fail('user', err.message, EXIT_USER);
   if (isOutOfMemory(err)) fail('oom', (err as Error).message, EXIT_OOM);
   fail('internal', err instanceof Error ? (err.stack ?? err.message) : String(err), EXIT_INTERNAL);

@@ -114,8 +114,21 @@ function stepsInEpoch(rows: number, batchSize: number, accumulation: number): nu
   return Math.ceil(Math.ceil(rows / batchSize) / accumulation);
 }
 
-/** The `train` verb: trains epochs [round.epoch_start, round.epoch_end) of one shard; events go to `emit` (stdout by default). */
-export async function trainCommand(spec: TrainSpec, emit: (event: TrainerEvent) => void = emitEvent): Promise<void> {
+/** Thrown once a pre-empted run has written and announced its checkpoint at the current step. */
+export class Preempted extends Error {
+  override readonly name = 'Preempted';
+}
+
+/**
+ * The `train` verb: trains epochs [round.epoch_start, round.epoch_end) of one shard; events go to
+ * `emit` (stdout by default). When `preemption.requested` turns true it checkpoints before its next
+ * step and throws `Preempted`.
+ */
+export async function trainCommand(
+  spec: TrainSpec,
+  emit: (event: TrainerEvent) => void = emitEvent,
+  preemption: { readonly requested: boolean } = { requested: false },
+): Promise<void> {
   const cfg = spec.config;
   const t = cfg.trainer;
   const featureColumns = readFeatureNames(spec.feature_columns);
@@ -160,6 +173,10 @@ export async function trainCommand(spec: TrainSpec, emit: (event: TrainerEvent) 
     const order = epochOrder(spec, train, s.epoch);
     const microBatches = Math.ceil(order.length / t.batch_size);
     while (s.batchInEpoch < microBatches) {
+      if (preemption.requested) {
+        saveStep();
+        throw new Preempted(`pre-empted at step ${s.step}; checkpoint written`);
+      }
       for (const name in grads) grads[name]!.fill(0);
       let rows = 0;
       let loss = 0;
@@ -185,7 +202,7 @@ export async function trainCommand(spec: TrainSpec, emit: (event: TrainerEvent) 
         lastProgress = { at: now, rows: 0, loss: 0, steps: 0 };
       }
       if (s.step % t.checkpoint_every_steps === 0 && s.batchInEpoch < microBatches) saveStep();
-      // Yield every step so that stdin EOF and signals are noticed while training.
+      // Yield every step so that stdin requests, EOF and signals are noticed while training.
       if (t.step_delay_ms > 0) await sleep(t.step_delay_ms);
       else await new Promise((resolve) => setImmediate(resolve));
     }

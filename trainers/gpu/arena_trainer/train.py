@@ -13,9 +13,10 @@ import torch.nn.functional as F
 from . import checkpoint as ckpt
 from .batches import length_sorted_batches, model_inputs, text_lengths
 from .data import feature_scaling, read_feature_columns, read_split, training_row_indices
-from .errors import UserInputError
+from .errors import Preempted, UserInputError
 from .events import emit, log
 from .model import build_model, load_tokenizer, parameter_group, pick_device, trainable_parameters
+from .requests import PREEMPT
 from .rng import Mulberry32, derive_seed, shuffle_in_place
 from .schedule import lr_multiplier
 from .text import TextEncoder
@@ -155,6 +156,9 @@ def train_command(spec: dict) -> None:
         shuffle_in_place(order, Mulberry32(derive_seed(st.seed, SHUFFLE_STREAM, state["epoch"], shard["index"], shard["count"])))
         micro_batches = math.ceil(len(order) / t.batch_size)
         while state["batch_in_epoch"] < micro_batches:
+            if PREEMPT.is_set():
+                save_step()
+                raise Preempted(f"pre-empted at step {state['step']}; checkpoint written")
             first = state["batch_in_epoch"]
             last = min(first + t.grad_accumulation, micro_batches)
             step_rows = min(last * t.batch_size, len(order)) - first * t.batch_size

@@ -1,6 +1,7 @@
 """The train verb as a process on real rows: loss falls, checkpoints are complete, and a run killed
 mid-training and resumed ends with the same weights as an uninterrupted one."""
 
+import json
 import os
 import signal
 
@@ -77,3 +78,33 @@ def test_a_killed_run_resumes_to_the_same_weights(tmp_path, uninterrupted, datas
     expected_moments = load_file(os.path.join(uninterrupted["events"][-1]["checkpoint"], "optimizer.safetensors"))
     for name in expected_moments:
         assert torch.equal(resumed_moments[name], expected_moments[name]), name
+
+
+def test_a_preempted_run_checkpoints_its_current_step_and_resumes_with_no_step_lost(tmp_path, uninterrupted, dataset):
+    config = deep_merge(uninterrupted["config"], {"trainer": {"step_delay_ms": 150}})
+    spec = train_spec(config, dataset, tmp_path)
+    process = start_trainer("train", spec, tmp_path / "first")
+    reached = None
+    for line in process.stdout:
+        event = json.loads(line)
+        # Past the periodic checkpoint at step 4: the pre-emption checkpoint must be a newer step.
+        if event["event"] == "progress" and event["step"] > 4:
+            reached = event["step"]
+            process.stdin.write(json.dumps({"command": "preempt"}) + "\n")
+            process.stdin.flush()
+            break
+    code, events, log = finish(process)
+    assert code == 4, log
+    checkpoint, error = events[-2], events[-1]
+    assert checkpoint["event"] == "checkpoint" and checkpoint["step"] >= reached
+    assert error == {"event": "error", "kind": "preempted", "message": f"pre-empted at step {checkpoint['step']}; checkpoint written"}
+    assert not os.path.exists(os.path.join(spec["output_dir"], "checkpoint"))
+
+    code, events, log = run_trainer("train", {**spec, "resume_from": checkpoint["path"]}, tmp_path / "second")
+    assert code == 0, log
+    assert events[0] == {"event": "start", "step": checkpoint["step"], "total_steps": 18}
+    resumed = weights(events[-1]["checkpoint"])
+    expected = weights(uninterrupted["events"][-1]["checkpoint"])
+    for name in expected:
+        assert torch.equal(resumed[name], expected[name]), name
+
