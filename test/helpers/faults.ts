@@ -9,7 +9,7 @@ import { ensureDevServer, portIsOpen, stopDevServer } from '../../lib/dev-server
 import type { PipelineInput, PipelineResult } from '../../lib/run-types';
 import { REPO_ROOT } from '../../worker';
 import { startS3Server, type S3TestServer } from './s3-server';
-import { removeDir, tempDir } from './temporal';
+import { removeDir, sampleDataRoots, tempDir } from './temporal';
 
 /**
  * The fault campaign of issue 10, shared by test/faults.test.ts (small) and bench/faults.ts (large):
@@ -214,6 +214,7 @@ export class FaultCampaign {
         ARENA_STORE: s.store,
         ARENA_WORKER_ROLE: s.role,
         ARENA_DEVICES: String(s.devices),
+        ARENA_DATA_ROOTS: sampleDataRoots(),
         ...(s.remote ? this.s3!.env(run) : {}),
       },
     });
