@@ -27,8 +27,9 @@ RUN ln -s "$(bash scripts/setup-trainer-env.sh)" /usr/local/bin/arena-trainer-py
 ENV ARENA_TRAINER_PYTHON=/usr/local/bin/arena-trainer-python
 
 # onnxruntime-node with the CUDA 12 execution provider (unused today: evaluate and submit run on the
-# main queue, and lib/inference/onnx-session.ts asks for no provider): its postinstall script downloads
-# the CUDA EP binaries. The env var wins over .npmrc's `onnxruntime-node-install=skip` (the CPU build's setting).
+# main queue, and lib/inference/onnx-session.ts asks for no provider): its postinstall script
+# downloads the CUDA EP binaries. The env var wins over .npmrc's `onnxruntime-node-install=skip`
+# (the CPU build's setting).
 # npm 10 (Node 20) runs dependency install scripts; npm 11 blocks them unless allowed, and refuses
 # --allow-scripts on the command line of a project install, so it is allowed through the environment.
 COPY package.json package-lock.json .npmrc ./
