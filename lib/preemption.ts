@@ -27,6 +27,9 @@ export function shutdownGraceMs(env: NodeJS.ProcessEnv = process.env): number {
 export class Preemption {
   private readonly controller = new AbortController();
   private deadline: Promise<never> | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Races not settled yet: while there are any, the deadline timer keeps the process alive. */
+  private pending = 0;
   /** Aborted, with a `Preempted` SystemError as its reason, when the worker is pre-empted. */
   readonly signal = this.controller.signal;
 
@@ -36,7 +39,11 @@ export class Preemption {
     if (this.signal.aborted) return;
     const error = new SystemError('Preempted', `the worker was pre-empted (${why}) before the stage finished`);
     const wait = Math.max(0, this.graceMs - REPORT_MARGIN_MS);
-    this.deadline = new Promise<never>((_, reject) => setTimeout(() => reject(error), wait).unref());
+    this.deadline = new Promise<never>((_, reject) => {
+      this.deadlineTimer = setTimeout(() => reject(error), wait);
+    });
+    // An idle worker exits without waiting for it; a stage that still races it must see it fire.
+    if (this.pending === 0) this.deadlineTimer!.unref();
     this.deadline.catch(() => undefined);
     this.controller.abort(error);
   }
@@ -49,10 +56,13 @@ export class Preemption {
       if (this.signal.aborted) arm();
       else this.signal.addEventListener('abort', arm, { once: true });
     });
+    this.pending++;
+    this.deadlineTimer?.ref();
     try {
       return await Promise.race([work, deadline]);
     } finally {
       this.signal.removeEventListener('abort', arm!);
+      if (--this.pending === 0) this.deadlineTimer?.unref();
     }
   }
 }
