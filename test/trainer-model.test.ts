@@ -247,4 +247,19 @@ describe('training row selection', () => {
     assert.deepEqual(swappedOf(pick('per_gpu', 0, 2, 1)), new Set([0]));
     assert.deepEqual(swappedOf(pick('per_gpu', 1, 2, 0)), new Set([1]));
   });
+
+  it('per_gpu shows every pair in both orientations every epoch, as the reference DDP did', () => {
+    const seen = (count: number, epoch: number) =>
+      Array.from({ length: count }, (_, k) => pick('per_gpu', k, count, epoch))
+        .flat()
+        .map((i) => `${split.pairIds[i]}/${split.swapped[i]}`)
+        .sort();
+    const bothWays = pairs.flatMap((p) => [`${p}/0`, `${p}/1`]).sort();
+    for (const epoch of [0, 1]) {
+      assert.deepEqual(seen(2, epoch), bothWays);
+      assert.deepEqual(seen(4, epoch), [...bothWays, ...bothWays].sort());
+      // One shard: the originals of every pair, as the reference on one GPU.
+      assert.deepEqual(seen(1, epoch), pairs.map((p) => `${p}/0`).sort());
+    }
+  });
 });

@@ -105,8 +105,11 @@ export function shardOfPair(pairId: string, count: number): number {
 
 /**
  * Indices of the rows a shard trains on in `epoch`, ascending: its pairs, filtered by the A/B swap
- * mode (none: originals; append: both; alternate: swapped copies in odd epochs; per_gpu: swapped
- * copies on odd shards).
+ * mode (none: originals; append: both; alternate: swapped copies in odd epochs). per_gpu follows
+ * the reference's DDP script: every shard trains on every pair, even shards in the original
+ * orientation and odd shards swapped, so with 2+ shards each pair is seen both ways every epoch
+ * (count × the rows of a hash partition); one shard sees the originals only, as the reference did
+ * on one GPU. Same rule as trainers/gpu/arena_trainer/data.py.
  */
 export function trainingRowIndices(
   split: SplitRows,
@@ -117,7 +120,7 @@ export function trainingRowIndices(
   const wantSwapped = mode === 'alternate' ? epoch % 2 === 1 : mode === 'per_gpu' ? shard.index % 2 === 1 : false;
   const picked: number[] = [];
   for (let i = 0; i < split.ids.length; i++) {
-    if (shardOfPair(split.pairIds[i]!, shard.count) !== shard.index) continue;
+    if (mode !== 'per_gpu' && shardOfPair(split.pairIds[i]!, shard.count) !== shard.index) continue;
     if (mode !== 'append' && (split.swapped[i] === 1) !== wantSwapped) continue;
     picked.push(i);
   }

@@ -135,12 +135,16 @@ def shard_of_pair(pair_id: str, count: int) -> int:
 
 
 def training_row_indices(split: SplitRows, shard: dict, mode: str, epoch: int) -> list:
-    """Rows a shard trains on in `epoch`, ascending: none = originals; append = both; alternate = swapped
-    copies in odd epochs; per_gpu = swapped copies on odd shards."""
+    """Rows a shard (or DDP rank) trains on in `epoch`, ascending. none = originals of its pairs;
+    append = both orientations of its pairs; alternate = swapped copies in odd epochs. per_gpu, as
+    the reference's DDP script: every shard trains on every pair, even shards in the original
+    orientation and odd shards swapped, so with 2+ shards each pair is seen both ways every epoch
+    (at the cost of count × the rows of a hash partition); one shard sees the originals only, as
+    the reference did on one GPU."""
     want_swapped = epoch % 2 == 1 if mode == "alternate" else shard["index"] % 2 == 1 if mode == "per_gpu" else False
     picked = []
     for i in range(len(split)):
-        if shard_of_pair(split.pair_ids[i], shard["count"]) != shard["index"]:
+        if mode != "per_gpu" and shard_of_pair(split.pair_ids[i], shard["count"]) != shard["index"]:
             continue
         if mode != "append" and bool(split.swapped[i]) != want_swapped:
             continue

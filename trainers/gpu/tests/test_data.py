@@ -64,7 +64,7 @@ def test_modes_pick_rows_as_the_cpu_trainer_does(split):
     assert sorted(both[0] + both[1]) == list(range(80))
     for s, rows in zip(shards, both):
         assert all(shard_of_pair(split.pair_ids[i], 2) == s["index"] for i in rows)
-    # per_gpu: shard 0 trains the originals of its pairs, shard 1 the swapped copies of its pairs.
+    # per_gpu: shard 0 trains the originals of every pair, shard 1 the swapped copies of every pair.
     assert not any(split.swapped[i] for i in training_row_indices(split, shards[0], "per_gpu", 0))
     assert all(split.swapped[i] for i in training_row_indices(split, shards[1], "per_gpu", 0))
     # alternate: swapped copies in odd epochs only.
@@ -111,3 +111,17 @@ def test_a_bad_feature_columns_file_is_rejected_with_the_key_named(tmp_path, col
     assert str(caught.value) == f"{file}: {message}"
     file.write_text(json.dumps({"columns": FEATURES}))
     assert read_feature_columns(str(file)) == COLUMNS
+
+
+def test_per_gpu_shows_every_pair_in_both_orientations_every_epoch(split):
+    """The reference's DDP augmentation: over 2 (or 4) shards or ranks, each epoch holds every pair
+    once per orientation; over 3, odd ranks swap, so originals come twice; one shard: originals only."""
+    pairs = sorted(set(split.pair_ids))
+    for epoch in (0, 1):
+        for count in (2, 4):
+            seen = [(split.pair_ids[i], bool(split.swapped[i])) for k in range(count) for i in training_row_indices(split, {"index": k, "count": count}, "per_gpu", epoch)]
+            assert sorted(seen) == sorted([(p, s) for p in pairs for s in (False, True)] * (count // 2))
+        three = [bool(split.swapped[i]) for k in range(3) for i in training_row_indices(split, {"index": k, "count": 3}, "per_gpu", epoch)]
+        assert (three.count(False), three.count(True)) == (2 * len(pairs), len(pairs))
+        alone = training_row_indices(split, {"index": 0, "count": 1}, "per_gpu", epoch)
+        assert sorted(split.pair_ids[i] for i in alone) == pairs and not any(split.swapped[i] for i in alone)
