@@ -56,7 +56,9 @@ export const augmentSchema = z
     mode: z
       .enum(['none', 'append', 'alternate', 'per_gpu'])
       .default('append')
-      .describe('A/B swap: none, append (original + swapped), alternate (odd epochs swapped), per_gpu (odd shards swapped)'),
+      .describe(
+        "A/B swap: none, append (original + swapped), alternate (odd epochs swapped), per_gpu (the reference's DDP: every shard or DDP rank trains on every pair, odd ones on the swapped copies, so 2+ see each pair both ways every epoch at count × the rows; one process: originals only)",
+      ),
   })
   .describe('A/B swap augmentation');
 
@@ -115,6 +117,12 @@ export const trainerSchema = z
     early_stopping_patience: z.int().min(0).default(2).describe('evaluations without validation-loss gain before stopping; 0 disables'),
     gpus: z.int().positive().default(1).describe('parallel training shards, one per device'),
     round_epochs: z.int().positive().default(1).describe('epochs between shard merges (the checkpoint handoff)'),
+    parallel: z
+      .enum(['shards', 'ddp'])
+      .default('shards')
+      .describe(
+        "shards: `gpus` independent train activities (single-GPU pods that come and go), merged every round; ddp: one train activity on one pod running the trainer under torchrun over `gpus` processes, gradients all-reduced every step (no merge, no rounds; the trainer must support it: gpu)",
+      ),
     step_delay_ms: z.int().min(0).default(0).describe('sleep after each step; only for tests that must catch a run mid-training'),
   })
   .describe('trainer settings');

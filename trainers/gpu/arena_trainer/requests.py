@@ -3,6 +3,7 @@
 verbs are short and exit pre-empted at once. End of file: the activity's worker is gone."""
 
 import json
+import os
 import sys
 import threading
 
@@ -12,6 +13,11 @@ PREEMPT = threading.Event()
 
 
 def watch_stdin(verb: str, on_eof, on_preempt_now) -> None:
+    # Under torchrun (trainer.parallel: ddp) every rank inherits the launcher's stdin: rank 0 alone
+    # reads it and hands a pre-emption to the others through the process group (train.py); when it
+    # exits on end of file, torchrun ends the other ranks.
+    if os.environ.get("RANK", "0") != "0":
+        return
     def read() -> None:
         for raw in sys.stdin.buffer:
             line = raw.decode("utf-8", "replace").strip()

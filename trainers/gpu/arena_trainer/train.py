@@ -9,8 +9,10 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
 
 from . import checkpoint as ckpt
+from . import distributed
 from .batches import length_sorted_batches, model_inputs, text_lengths
 from .data import feature_scaling, read_feature_columns, read_split, training_row_indices
 from .errors import Preempted, UserInputError
@@ -72,6 +74,24 @@ def evaluate(model, encoder, split, device, batch_size: int, autocast) -> tuple:
     return loss / len(split), correct / len(split)
 
 
+def rows_in_epoch(train, data_shard: dict, ranks, mode: str, epoch: int) -> int:
+    """Rows per process in `epoch`. DDP ranks all run as many steps as the largest rank's slice
+    (an all-reduce waits for every rank), so a smaller slice is padded by wrapping (epoch_order)."""
+    if ranks is None:
+        return len(training_row_indices(train, data_shard, mode, epoch))
+    sizes = [len(training_row_indices(train, {"index": r, "count": ranks.world}, mode, epoch)) for r in range(ranks.world)]
+    if min(sizes) == 0:
+        raise UserInputError(f"{train.file}: DDP rank {sizes.index(0)} of {ranks.world} has no training rows in epoch {epoch}")
+    return max(sizes)
+
+
+def epoch_order(train, data_shard: dict, mode: str, epoch: int, seed: int, rows: int) -> list:
+    """The process's rows of `epoch` in training order, wrapped around to `rows` (DDP padding)."""
+    order = training_row_indices(train, data_shard, mode, epoch)
+    shuffle_in_place(order, Mulberry32(derive_seed(seed, SHUFFLE_STREAM, epoch, data_shard["index"], data_shard["count"])))
+    return [order[k % len(order)] for k in range(rows)]
+
+
 def fresh_state(epoch_start: int) -> dict:
     return {
         "step": 0,
@@ -89,16 +109,21 @@ def train_command(spec: dict) -> None:
     feature_columns = read_feature_columns(spec["feature_columns"])
     train = read_split(spec["train_data"], feature_columns)
     valid = read_split(spec["valid_data"], feature_columns)
+    # Under torchrun (trainer.parallel: ddp) each rank trains shard `rank` of `world` of the rows
+    # (per_gpu: every pair, odd ranks swapped), and the spec's single shard is the whole run.
+    ranks = distributed.launched_ranks()
+    data_shard = {"index": ranks.rank, "count": ranks.world} if ranks else shard
 
-    epoch_steps = []
+    rows_per_epoch = []
     for e in range(t.epochs):
-        rows = len(training_row_indices(train, shard, st.augment_mode, e))
+        rows = rows_in_epoch(train, data_shard, ranks, st.augment_mode, e)
         if rows == 0:
             raise UserInputError(f"{spec['train_data']}: shard {shard['index']} of {shard['count']} has no training rows in epoch {e}")
-        epoch_steps.append(steps_in_epoch(rows, t.batch_size, t.grad_accumulation))
+        rows_per_epoch.append(rows)
+    epoch_steps = [steps_in_epoch(rows, t.batch_size, t.grad_accumulation) for rows in rows_per_epoch]
     total_steps = sum(epoch_steps)
 
-    device = pick_device()
+    device = distributed.join(ranks) if ranks else pick_device()
     quantize = st.model.quantization == "4bit" and device.type == "cuda"
     encoder = TextEncoder(load_tokenizer(st.model.basemodel_path), st.model.max_length, st.model.truncation)
     model = build_model(st.model, len(feature_columns), device, init_seed=derive_seed(st.seed, INIT_STREAM), quantize=quantize, training=True)
@@ -135,12 +160,17 @@ def train_command(spec: dict) -> None:
 
     es = state["early_stopping"]
     remaining = 0 if es["stopped"] else sum(epoch_steps[state["epoch"] : rnd["epoch_end"]]) - math.ceil(state["batch_in_epoch"] / t.grad_accumulation)
-    log(f"train shard {shard['index']}/{shard['count']} round {rnd['index']} on {device}{' (4-bit)' if quantize else ''}: {origin}, step {state['step']}, {len(train)} train rows, {len(valid)} valid rows")
+    # DDP averages the ranks' gradients every step; its constructor gives every rank rank 0's weights.
+    net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) if ranks else model
+    role = f"DDP rank {ranks.rank} of {ranks.world}" if ranks else f"shard {shard['index']}/{shard['count']}"
+    log(f"train {role} round {rnd['index']} on {device}{' (4-bit)' if quantize else ''}: {origin}, step {state['step']}, {len(train)} train rows, {len(valid)} valid rows")
     emit({"event": "start", "step": state["step"], "total_steps": state["step"] + max(0, remaining)})
 
     model.train()
 
     def save(dir_path: str, replace: bool) -> None:
+        if ranks and not ranks.leader:
+            return  # the ranks' weights are identical: rank 0 writes them
         weights = {**{n: p for n, p in params.items()}, "feature_mean": model.feature_mean, "feature_std": model.feature_std}
         meta = {"shape": shape, "state": state, "rng": ckpt.python_rng_state(), "basemodel_path": st.model.basemodel_path, "grad_scaler": scaler.state_dict() if scaler else None}
         ckpt.write_checkpoint(dir_path, meta, weights, ckpt.optimizer_tensors(optimizer, names), ckpt.rng_tensors(), replace=replace)
@@ -152,13 +182,22 @@ def train_command(spec: dict) -> None:
 
     window = {"at": time.monotonic(), "rows": 0, "loss": 0.0}
     while state["epoch"] < rnd["epoch_end"] and not es["stopped"]:
-        order = training_row_indices(train, shard, st.augment_mode, state["epoch"])
-        shuffle_in_place(order, Mulberry32(derive_seed(st.seed, SHUFFLE_STREAM, state["epoch"], shard["index"], shard["count"])))
+        order = epoch_order(train, data_shard, st.augment_mode, state["epoch"], st.seed, rows_per_epoch[state["epoch"]])
         micro_batches = math.ceil(len(order) / t.batch_size)
         while state["batch_in_epoch"] < micro_batches:
-            if PREEMPT.is_set():
+            # Only rank 0 reads stdin: the ranks agree on stopping, so all stop at the same step.
+            if distributed.any_rank(PREEMPT.is_set(), device) if ranks else PREEMPT.is_set():
                 save_step()
+                if ranks:
+                    distributed.barrier()  # no rank exits before rank 0's checkpoint is written
+                    if not ranks.leader:
+                        log(f"stopped at step {state['step']} with rank 0, which reports the pre-emption")
+                        return
                 raise Preempted(f"pre-empted at step {state['step']}; checkpoint written")
+            if ranks:
+                # Dropout streams per rank and step: a resumed run draws what the uninterrupted one did
+                # without a checkpoint holding every rank's generator state.
+                seed_everything(derive_seed(dropout_seed, ranks.rank, state["step"]))
             first = state["batch_in_epoch"]
             last = min(first + t.grad_accumulation, micro_batches)
             step_rows = min(last * t.batch_size, len(order)) - first * t.batch_size
@@ -167,13 +206,19 @@ def train_command(spec: dict) -> None:
                 rows = order[b * t.batch_size : (b + 1) * t.batch_size]
                 ids, mask, feats = model_inputs(encoder, [train.prompts[i] for i in rows], [train.responses_a[i] for i in rows], [train.responses_b[i] for i in rows], train.features[rows], device)
                 labels = torch.as_tensor(train.labels[rows], device=device)
-                with autocast:
-                    logits = model(ids, mask, feats).float().squeeze(-1)
-                loss = F.binary_cross_entropy_with_logits(logits, labels, reduction="sum")
-                scaled = loss / step_rows
-                (scaler.scale(scaled) if scaler else scaled).backward()
+                # DDP all-reduces on the step's last micro-batch only.
+                with net.no_sync() if ranks and b < last - 1 else contextlib.nullcontext():
+                    with autocast:
+                        logits = net(ids, mask, feats).float().squeeze(-1)
+                    loss = F.binary_cross_entropy_with_logits(logits, labels, reduction="sum")
+                    scaled = loss / step_rows
+                    (scaler.scale(scaled) if scaler else scaled).backward()
                 step_loss += loss.item()
             state["batch_in_epoch"] = last
+            if ranks:
+                # The history and progress count every rank's rows.
+                step_loss, all_rows = distributed.summed([step_loss, step_rows], device)
+                step_rows = int(all_rows)
             multiplier = lr_multiplier(state["step"], total_steps, t.warmup_ratio)
             for group in optimizer.param_groups:
                 group["lr"] = group["base_lr"] * multiplier
@@ -221,3 +266,5 @@ def train_command(spec: dict) -> None:
     final = os.path.join(spec["output_dir"], "checkpoint")
     save(final, True)
     emit({"event": "done", "checkpoint": final, "step": state["step"], "stopped_early": es["stopped"]})
+    if ranks:
+        distributed.leave()

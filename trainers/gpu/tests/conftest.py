@@ -127,8 +127,10 @@ def train_spec(config: dict, dataset: dict, folder, **fields) -> dict:
     return {**spec, **fields}
 
 
-# The argv the worker's registry (lib/trainer-registry.ts) gives the engine these tests run.
+# The argv the worker's registry (lib/trainer-registry.ts) gives the engine these tests run, and its
+# DDP launcher (trainer.parallel: ddp) to which the activity appends the process count.
 TRAINER_ARGV = {"gpu": ["bash", "trainers/gpu/run.sh"]}
+DDP_ARGV = {"gpu": ["bash", "trainers/gpu/run.sh", "--ddp"]}
 
 
 def start_trainer(verb: str, spec: dict, folder) -> subprocess.Popen:
@@ -139,7 +141,11 @@ def start_trainer(verb: str, spec: dict, folder) -> subprocess.Popen:
     with open(spec_file, "w", encoding="utf-8") as f:
         json.dump(spec, f)
     env = {**os.environ, "ARENA_TRAINER_PYTHON": sys.executable}
-    command = TRAINER_ARGV[spec["config"]["trainer"]["engine"]]
+    trainer = spec["config"]["trainer"]
+    if trainer.get("parallel") == "ddp" and verb == "train":
+        command = [*DDP_ARGV[trainer["engine"]], str(trainer["gpus"])]
+    else:
+        command = TRAINER_ARGV[trainer["engine"]]
     log = open(os.path.join(folder, "trainer.log"), "a", encoding="utf-8")
     process = subprocess.Popen([*command, verb, "--spec", spec_file], cwd=REPO_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True)
     log.close()
