@@ -2,7 +2,7 @@ import { loadConfig } from '../lib/config/load';
 import { checkWorkflowOverrides } from '../lib/config/workflow-overrides';
 import { loadPipeline } from '../lib/pipeline/load';
 import type { ResolvedRun } from '../lib/run-types';
-import { resolveTrainer, type TrainerRegistry } from '../lib/trainer-registry';
+import { checkParallel, resolveTrainer, type TrainerRegistry } from '../lib/trainer-registry';
 
 export interface ResolveRunInput {
   pipeline: string;
@@ -25,5 +25,6 @@ export function resolveRun(input: ResolveRunInput, dirs: ResolveDirs & { trainer
   const pipeline = loadPipeline(input.pipeline, dirs.pipelineDir);
   const config = loadConfig(input.config, { configDir: dirs.configDir, overrides: input.overrides });
   resolveTrainer(dirs.trainers, config.trainer.engine, `invalid config '${input.config}': trainer.engine`);
+  checkParallel(dirs.trainers, config.trainer, `invalid config '${input.config}': trainer.parallel`);
   return { pipeline, config };
 }

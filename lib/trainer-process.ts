@@ -37,7 +37,8 @@ export interface TrainerRun {
   /** Where the spec and the trainer's log (stderr and malformed lines) are written. */
   workDir: string;
   cwd: string;
-  deviceIndex?: number;
+  /** The device(s) this trainer owns: one per shard, all of a DDP launch's. */
+  deviceIndex?: number | readonly number[];
   signal: AbortSignal;
   onEvent(event: TrainerEvent): void;
   /** Grace between SIGTERM and SIGKILL when the trainer is stopped. Default: 5000 ms. */
@@ -56,13 +57,13 @@ const ALLOWED_NAMES = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LANGU
 const ALLOWED_PREFIXES = ['LC_', 'CUDA_', 'NVIDIA_'];
 
 /** The trainer's environment: the allowlist and `passEnv` from `workerEnv`, and the device it owns. */
-export function trainerEnvironment(workerEnv: NodeJS.ProcessEnv, passEnv: readonly string[], deviceIndex?: number): NodeJS.ProcessEnv {
+export function trainerEnvironment(workerEnv: NodeJS.ProcessEnv, passEnv: readonly string[], deviceIndex?: number | readonly number[]): NodeJS.ProcessEnv {
   const passed = new Set(passEnv);
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(workerEnv)) {
     if (ALLOWED_NAMES.has(name) || passed.has(name) || ALLOWED_PREFIXES.some((prefix) => name.startsWith(prefix))) env[name] = value;
   }
-  if (deviceIndex !== undefined) env['CUDA_VISIBLE_DEVICES'] = String(deviceIndex);
+  if (deviceIndex !== undefined) env['CUDA_VISIBLE_DEVICES'] = typeof deviceIndex === 'number' ? String(deviceIndex) : deviceIndex.join(',');
   return env;
 }
 

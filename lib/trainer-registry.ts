@@ -22,6 +22,11 @@ const trainerEntrySchema = z.strictObject({
     .array(z.string().min(1))
     .min(1)
     .describe("the trainer's code version (relative to the repository root, or absolute): a .ts entry joins by its module closure, a folder or other file by its content"),
+  ddp_argv: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe('its launcher for trainer.parallel: ddp (e.g. torchrun), run from the repository root; the process count (trainer.gpus), the verb and --spec follow; absent: the trainer has no DDP'),
 });
 
 const operatorTrainersSchema = z.record(trainerNameSchema, trainerEntrySchema);
@@ -44,6 +49,8 @@ const BUILT_IN: Record<string, TrainerEntry> = {
     env: ['LD_LIBRARY_PATH', 'HF_HOME', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE', 'TORCH_HOME', 'XDG_CACHE_HOME', 'PYTORCH_CUDA_ALLOC_CONF', 'OMP_NUM_THREADS'],
     // Never trainers/gpu/tests: a test is not the trainer's code.
     code: ['trainers/gpu/arena_trainer', 'trainers/gpu/run.sh', 'trainers/gpu/requirements.txt', 'scripts/setup-trainer-env.sh'],
+    // The venv's torchrun over the pod's GPUs (run.sh --ddp <processes>).
+    ddp_argv: ['bash', 'trainers/gpu/run.sh', '--ddp'],
   },
 };
 
@@ -57,6 +64,13 @@ export function loadTrainerRegistry(env: NodeJS.ProcessEnv = process.env): Train
   if (!parsed.success) throw new YamlError('ConfigError', `invalid trainer registry (${TRAINERS_VARIABLE}):\n${describeIssues(source, parsed.error.issues)}`);
   for (const [name, entry] of Object.entries(parsed.data)) registry.set(name, entry);
   return registry;
+}
+
+/** `trainer.parallel: ddp` needs a trainer with a DDP launcher; `where` prefixes the error. */
+export function checkParallel(registry: TrainerRegistry, trainer: { engine: string; parallel: 'shards' | 'ddp' }, where = 'trainer.parallel'): void {
+  if (trainer.parallel !== 'ddp' || resolveTrainer(registry, trainer.engine).ddp_argv) return;
+  const able = [...registry].filter(([, entry]) => entry.ddp_argv).map(([name]) => name);
+  throw new YamlError('ConfigError', `${where}: ddp needs a trainer with a DDP launcher; trainer '${trainer.engine}' has none (this worker's with one: ${able.sort().join(', ') || 'none'})`);
 }
 
 /** The entry of a config's `trainer.engine`; `where` prefixes the error, which lists the known names. */

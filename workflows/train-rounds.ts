@@ -37,6 +37,8 @@ export async function runTrainStage(
   progress: StageProgress,
   reportMetric: (name: string, value: number) => void,
 ): Promise<StageResult> {
+  // Histories from before trainer.parallel carry configs without it: shards.
+  if (config.trainer.parallel === 'ddp') return runDdpTrainStage(stage, config, upstream, call, progress, reportMetric);
   const shards = config.trainer.gpus;
   const rounds = Math.ceil(config.trainer.epochs / config.trainer.round_epochs);
   progress.total = rounds * shards + (shards > 1 ? rounds : 0) + 1;
@@ -75,4 +77,34 @@ export async function runTrainStage(
   progress.detail = `${rounds} round(s) of ${shards} shard(s)${residualText(residuals)}`;
   if (residuals.length === 0) return { ...exported, stage: stage.name };
   return { ...exported, stage: stage.name, summary: { ...exported.summary, merge_residuals: residuals.map((r) => ({ ...r })) } };
+}
+
+/**
+ * `trainer.parallel: ddp`: one train activity runs every epoch on one pod, the trainer launched
+ * over `trainer.gpus` processes that all-reduce gradients every step, so there is nothing to merge
+ * and no rounds; a retry resumes from its last checkpoint like a shard's. Then the export.
+ */
+async function runDdpTrainStage(
+  stage: ResolvedStage,
+  config: RunConfig,
+  upstream: Record<string, StageResult>,
+  call: StageCall,
+  progress: StageProgress,
+  reportMetric: (name: string, value: number) => void,
+): Promise<StageResult> {
+  const processes = config.trainer.gpus;
+  progress.total = 2;
+  progress.detail = `DDP over ${processes} process(es), epochs 0-${config.trainer.epochs - 1}`;
+  const trained = await call(
+    'trainShard',
+    `${stage.name}/ddp`,
+    { ...stage.params, shard: { index: 0, count: 1 }, round: { index: 0, epoch_start: 0, epoch_end: config.trainer.epochs } },
+    upstream,
+  );
+  const validAccuracy = (trained.summary['last_metrics'] as { valid_accuracy?: unknown } | null | undefined)?.valid_accuracy;
+  if (typeof validAccuracy === 'number') reportMetric('DDP validation accuracy', validAccuracy);
+  progress.detail = 'exporting the model';
+  const exported = await call('exportModel', `${stage.name}/export`, {}, { ...upstream, model: trained });
+  progress.detail = `DDP over ${processes} process(es)`;
+  return { ...exported, stage: stage.name };
 }

@@ -67,7 +67,24 @@ async function resumePoint(ctx: TrainContext): Promise<{ dir: string; step: numb
   return latest && dir ? { dir, step: latest.step } : undefined;
 }
 
-/** One shard's part of one round, on its own device: resumes from its last checkpoint on a retry. */
+/**
+ * The trainer's argv for one train activity and the devices it takes. With `trainer.parallel: ddp`
+ * that is the trainer's DDP launcher over `trainer.gpus` processes (from the worker's registry,
+ * never the config) holding as many devices; else one device for one shard.
+ */
+async function trainLaunch(ctx: TrainContext, devices: DevicePool): Promise<{ command: string[]; passEnv: string[]; devices: number[] }> {
+  const { command, passEnv } = trainerArgv(ctx);
+  if (ctx.config.trainer.parallel !== 'ddp') return { command, passEnv, devices: [await devices.acquire()] };
+  const launcher = ctx.trainer().ddp_argv;
+  if (!launcher) throw new UserInputError(`trainer.parallel: ddp needs a trainer with a DDP launcher; trainer '${ctx.config.trainer.engine}' has none`);
+  const gpus = ctx.config.trainer.gpus;
+  return { command: [...launcher, String(gpus)], passEnv, devices: await devices.acquireMany(gpus) };
+}
+
+/**
+ * One shard's part of one round, on its own device, or (`trainer.parallel: ddp`) the whole run over
+ * the pod's devices: resumes from its last checkpoint on a retry.
+ */
 export function trainShardStage(devices: DevicePool) {
   return defineStage({
     ...TRAIN_STAGE,
@@ -78,10 +95,12 @@ export function trainShardStage(devices: DevicePool) {
       const summary: { [key: string]: Json } = { resumed_from_step: resume?.step ?? 0 };
       if (resume) ctx.log(`resuming from ${resume.dir} at step ${resume.step}`);
       const events = trainerEvents(ctx, summary);
-      const device = await devices.acquire();
+      const launch = await trainLaunch(ctx, devices);
+      const ddp = ctx.config.trainer.parallel === 'ddp';
       try {
         const done = await runTrainer({
-          ...trainerArgv(ctx),
+          command: launch.command,
+          passEnv: launch.passEnv,
           verb: 'train',
           spec: {
             config: ctx.config,
@@ -94,11 +113,11 @@ export function trainShardStage(devices: DevicePool) {
             resume_from: resume?.dir ?? null,
             checkpoint_dir: ctx.checkpointDir,
             output_dir: ctx.outDir,
-            device_index: device,
+            device_index: ddp ? null : launch.devices[0]!,
           } satisfies TrainerSpec<'train'>,
           workDir: ctx.logDir,
           cwd: ctx.repoRoot,
-          deviceIndex: device,
+          deviceIndex: ddp ? launch.devices : launch.devices[0]!,
           signal: ctx.signal,
           preempt: ctx.preempted,
           onEvent: events.onEvent,
@@ -111,9 +130,10 @@ export function trainShardStage(devices: DevicePool) {
         await events.settled();
         summary['stopped_early'] = done.stopped_early === true;
       } finally {
-        devices.release(device);
+        for (const device of launch.devices) devices.release(device);
       }
-      summary['device_index'] = device;
+      if (ddp) summary['devices'] = launch.devices;
+      else summary['device_index'] = launch.devices[0]!;
       return summary;
     },
   });
