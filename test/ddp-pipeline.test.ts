@@ -9,6 +9,7 @@ import { DEFAULT_CONFIG_DIR } from '../lib/config/load';
 import type { PipelineResult } from '../lib/run-types';
 import { loadTrainerRegistry } from '../lib/trainer-registry';
 import { REPO_ROOT } from '../worker';
+import { saveHistoryIfAsked } from './helpers/histories';
 import { removeDir, sampleData, startRun, startTemporal, startWorkers, tempDir, type RunningWorkers } from './helpers/temporal';
 
 /** Every trainer.log under `dir`, read. */
@@ -50,6 +51,7 @@ describe('trainer.parallel: ddp through Temporal (issue 11)', () => {
       overrides: { ...sampleData(), trainer: { epochs: 1, gpus: 2, parallel: 'ddp' } },
     });
     const result = (await handle.result()) as PipelineResult;
+    await saveHistoryIfAsked(handle, 'ddp-tiny');
 
     const train = result.progress.stages['train']!;
     assert.equal(train.executed, 2, 'one DDP train activity and one export: no rounds, no merge');
