@@ -115,7 +115,7 @@ export const trainerSchema = z
         'complete checkpoints each shard keeps while it trains; older ones are deleted, locally and in the remote store, once a newer one is published (round, merge and export checkpoints are stage outputs and are kept)',
       ),
     early_stopping_patience: z.int().min(0).default(2).describe('evaluations without validation-loss gain before stopping; 0 disables'),
-    gpus: z.int().positive().default(1).describe('parallel training shards, one per device'),
+    gpus: z.int().positive().default(1).describe('parallel training shards, one per device; with parallel: ddp, the processes of the one DDP launch'),
     round_epochs: z.int().positive().default(1).describe('epochs between shard merges (the checkpoint handoff)'),
     parallel: z
       .enum(['shards', 'ddp'])
