@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * Language ID with WSDM's convention, the one per-text step of the pipeline that is not SQL.
+ * Language ID with WSDM's convention: per text and not SQL, so a port (the Kaggle package) redoes it
+ * with pycld2 under the rules below and then runs the same feature SQL.
  *
  * The WSDM `language` column was made by FastChat's `detect_language()`: polyglot's
  * `Detector(text).language.name` over CLD2 on the first user turn, "unknown" when CLD2 raises or
@@ -25,11 +26,16 @@ interface Cld2Binding {
 
 const BINDING = path.join(__dirname, '..', 'native', 'cld2', 'build', 'Release', 'cld2_polyglot.node');
 
-function loadBinding(): Cld2Binding {
-  if (!fs.existsSync(BINDING)) throw new Error(`${BINDING} is not built: run scripts/setup.sh (it builds native/cld2)`);
-  return require(BINDING) as Cld2Binding;
+let binding: Cld2Binding | undefined;
+
+/** Loaded on first use: a worker that runs no data stage (a GPU pod) needs no build of it. */
+function cld2(): Cld2Binding {
+  if (!binding) {
+    if (!fs.existsSync(BINDING)) throw new Error(`${BINDING} is not built: run scripts/setup.sh (it builds native/cld2)`);
+    binding = require(BINDING) as Cld2Binding;
+  }
+  return binding;
 }
-const cld2 = loadBinding();
 
 /** The label of a text CLD2 cannot tell, as in WSDM's data. */
 export const UNKNOWN_LANGUAGE = 'unknown';
@@ -50,10 +56,10 @@ export function languageName(code: string): string {
 
 /** CLD2's top language code for `text` under polyglot's rules, or undefined for "unknown". */
 export function detectLanguageCode(text: string): string | undefined {
-  let result = cld2.detect(text, false);
+  let result = cld2().detect(text, false);
   if (!result.valid) return undefined;
   if (!result.reliable) {
-    result = cld2.detect(text, true);
+    result = cld2().detect(text, true);
     if (!result.reliable) return undefined;
   }
   return result.code;
