@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     console.log(`LMSYS CSV: ${copies * 1000} rows, ${mb.toFixed(0)} MiB`);
 
     const lmsys = await timed('ingest (DuckDB)', () =>
-      ingest({ train: [{ format: 'lmsys', path: csv }], test: null, turnSeparator: '\n\n', outDir: path.join(dir, 'lmsys') }),
+      ingest({ train: [{ format: 'lmsys', path: csv }], test: null, turnSeparator: '\n\n', outDir: path.join(dir, 'lmsys'), log: console.log }),
     );
     const python = `
 import csv, json, sys

@@ -5,9 +5,12 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
+# g++, make and python3 build the native parts: cld's install script and native/cld2 (language ID).
+RUN apt-get update && apt-get install -y --no-install-recommends g++ make python3 && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY . .
+RUN npm run --prefix native/cld2 --silent build
 # Connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY / TLS (read by @temporalio/envconfig).
 # ARENA_STORE: the run store all workers share (a mounted volume); ARENA_WORKER_ROLE: all | main | gpu.
 # Run data: mount it read-only under /app/data/raw, or elsewhere and name that folder in

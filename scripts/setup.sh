@@ -12,6 +12,12 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL:-skip}" npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# CLD2 as pycld2 calls it, for WSDM-compatible language labels (lib/language-id.ts): built from
+# the CLD2 sources of the `cld` package with npm's node-gyp and settings (about 25 s on 2 cores).
+if [ ! -f native/cld2/build/Release/cld2_polyglot.node ] || [ -n "$(find native/cld2 -maxdepth 1 -newer native/cld2/build/Release/cld2_polyglot.node -type f)" ]; then
+  npm run --prefix native/cld2 --silent build >/dev/null
+fi
+
 if [ -n "${TEMPORAL_CLI:-}" ]; then
   [ -x "$TEMPORAL_CLI" ] || { echo "TEMPORAL_CLI=$TEMPORAL_CLI is not an executable file" >&2; exit 1; }
 elif ! command -v temporal >/dev/null 2>&1; then

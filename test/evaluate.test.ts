@@ -9,6 +9,7 @@ import { evaluate, type Metrics } from '../activities/evaluate/evaluate';
 import {
   accuracy,
   accuracyByGroup,
+  wilsonInterval,
   calibrationBins,
   expectedCalibrationError,
   logLoss,
@@ -74,7 +75,8 @@ const ROWS_SQL = `
     response_a || repeat(' extra', i % 4) AS response_a,
     response_b || repeat(' more', i % 3) AS response_b,
     'gpt-x' AS model_a, 'llama-y' AS model_b,
-    CASE WHEN i = 3 THEN '<script>alert(1)</script>' ELSE language END AS language,
+    -- 24 rows in one made-up language (a name to escape) and 3 in each real one: pooled as "other".
+    CASE WHEN i >= 3 THEN '<script>alert(1)</script>' ELSE language END AS language,
     CASE WHEN (i * 7) % 3 = 0 THEN 'model_b' ELSE 'model_a' END AS winner
   FROM texts, range(7) r(i)
 `;
@@ -149,9 +151,23 @@ describe('metrics', () => {
   it('accuracy sends exactly 0.5 to model_a, also per group', () => {
     assert.equal(accuracy([1, 0, 0, 1], [0.5, 0.5, 0.2, 0.9]), 0.75);
     assert.deepEqual(accuracyByGroup([1, 0, 0, 1], [0.5, 0.5, 0.2, 0.9], ['en', 'zh', 'en', 'en']), {
-      en: { rows: 3, accuracy: 1 },
-      zh: { rows: 1, accuracy: 0 },
+      en: { rows: 3, accuracy: 1, ci95: wilsonInterval(3, 3) },
+      zh: { rows: 1, accuracy: 0, ci95: wilsonInterval(0, 1) },
     });
+  });
+
+  it('pools groups under the minimum as "other", last, with 95% Wilson intervals', () => {
+    const groups = [...Array(25).fill('Russian'), ...Array(3).fill('Thai'), 'Greek', ...Array(30).fill('English')];
+    const labels = groups.map((_, i) => i % 2);
+    const p = groups.map((_, i) => (i % 3 === 0 ? 0.9 : 0.1));
+    const byGroup = accuracyByGroup(labels, p, groups, 20);
+    assert.deepEqual(Object.keys(byGroup), ['English', 'Russian', 'other']);
+    assert.equal(byGroup.other!.rows, 4);
+    assert.equal(byGroup.English!.rows, 30);
+    // Wilson's interval for 8 of 10: 0.4902 .. 0.9433 (textbook value).
+    const [low, high] = wilsonInterval(8, 10);
+    assert.ok(Math.abs(low - 0.4902) < 1e-4 && Math.abs(high - 0.9433) < 1e-4, `${low} ${high}`);
+    assert.deepEqual(wilsonInterval(0, 5).map((x) => Number(x.toFixed(4))), [0, 0.4345]);
   });
 
   it('the longer-response baseline gives ties to model_a', () => {
@@ -295,9 +311,12 @@ describe('evaluate', () => {
     const lengthA = predictions.ids.map((id) => Number(byId.get(id)!['la']));
     const lengthB = predictions.ids.map((id) => Number(byId.get(id)!['lb']));
     assert.equal(written.baseline_longer.accuracy, longerResponseBaseline(y, lengthA, lengthB).accuracy);
-    assert.deepEqual(Object.keys(written.per_source).sort(), ['synthetic', 'wsdm']);
-    assert.equal(written.per_language.zh.rows, 6);
-    assert.equal(written.per_language['<script>alert(1)</script>'].rows, 6);
+    // 30 wsdm rows; the 12 synthetic ones are under the 20-row minimum.
+    assert.deepEqual(Object.keys(written.per_source), ['wsdm', 'other']);
+    assert.deepEqual(
+      Object.entries(written.per_language as Record<string, { rows: number }>).map(([language, entry]) => [language, entry.rows]),
+      [['<script>alert(1)</script>', 24], ['other', 18]],
+    );
     assert.deepEqual(written, JSON.parse(JSON.stringify(metrics)));
   });
 

@@ -10,6 +10,7 @@ const Sentiment = require('sentiment') as new () => { analyze(text: string): { c
 import { buildFeatures } from '../activities/features/build-features';
 import { featureColumns, parseFeatureDefinitions } from '../activities/features/feature-definitions';
 import { PYTHON_CHAR_CLASSES_FILE } from '../activities/features/text-counts';
+import { detectLanguage } from '../lib/language-id';
 import { UserInputError } from '../lib/errors';
 import { SAMPLE_DIR } from './fixtures/sample-splits';
 
@@ -113,6 +114,9 @@ function assertMatchesPython(actual: Record<string, unknown>[], expected: Map<st
   }
 }
 
+/** The head of a text that the features stage labels: its first 1,000 characters (code points). */
+const head = (text: string) => [...text].slice(0, 1000).join('');
+
 function gramCosine(prompt: string, response: string): number {
   const bag = (text: string) => {
     const chars = Array.from(text);
@@ -139,7 +143,7 @@ describe('features', () => {
   let sample: (Row & Record<string, string | null>)[];
   let trainFeatures: Record<string, unknown>[];
   let fixtureFeatures: Record<string, unknown>[];
-  let result: { rows: number[]; featureColumns: string[] };
+  let result: Awaited<ReturnType<typeof buildFeatures>>;
   const paths = (name: string) => path.join(dir, name);
 
   before(async () => {
@@ -219,14 +223,54 @@ describe('features', () => {
     }
   });
 
-  test('sentiment is the sentiment package comparative AFINN score of each response', () => {
+  test("sentiment is the sentiment package comparative AFINN score of each English response, and no score elsewhere", () => {
     const scorer = new Sentiment();
+    let unscored = 0;
     for (const row of [...trainFeatures, ...fixtureFeatures]) {
       const source = [...sample, ...FIXTURES].find((r) => r.id === row.id)!;
       for (const side of ['a', 'b'] as const) {
-        const want = scorer.analyze(source[`response_${side}`] ?? '').comparative;
-        assert.strictEqual(row[`response_${side}_sentiment`], want, `row ${row.id}, response_${side}`);
+        const text = source[`response_${side}`] ?? '';
+        const english = detectLanguage(head(text)) === 'English';
+        if (!english) unscored++;
+        assert.strictEqual(row[`response_${side}_sentiment_scored`], english ? 1 : 0, `row ${row.id}, response_${side}`);
+        assert.strictEqual(row[`response_${side}_sentiment`], english ? scorer.analyze(text).comparative : 0, `row ${row.id}, response_${side}`);
       }
+    }
+    assert.ok(unscored >= 20, `${unscored} responses without a score`);
+    const scoredRows = trainFeatures.filter((row) => row.response_a_sentiment_scored === 1 || row.response_b_sentiment_scored === 1).length;
+    assert.deepEqual(result.sentimentScoredRows?.[0], scoredRows);
+  });
+
+  test('a response is in the prompt language when both have the same known label', () => {
+    let matches = 0;
+    for (const row of [...trainFeatures, ...fixtureFeatures]) {
+      const source = [...sample, ...FIXTURES].find((r) => r.id === row.id)!;
+      const prompt = detectLanguage(head(source.prompt ?? ''));
+      for (const side of ['a', 'b'] as const) {
+        const response = detectLanguage(head(source[`response_${side}`] ?? ''));
+        const want = response === prompt && response !== 'unknown' ? 1 : 0;
+        matches += want;
+        assert.strictEqual(row[`response_${side}_in_prompt_language`], want, `row ${row.id}, response_${side}`);
+      }
+      assert.strictEqual(row.diff_in_prompt_language, (row.response_a_in_prompt_language as number) - (row.response_b_in_prompt_language as number));
+    }
+    assert.ok(matches > 1000 && matches < 2 * (trainFeatures.length + fixtureFeatures.length), `${matches}`);
+  });
+
+  test('the script mix is each script\'s share of the letters', () => {
+    const byId = new Map(fixtureFeatures.map((r) => [r.id, r]));
+    // Привет как дела Что такое: 21 Cyrillic letters; JSON: 4 Latin.
+    assert.equal(byId.get('cyrillic')?.prompt_script_cyrillic, 21 / 25);
+    assert.equal(byId.get('cyrillic')?.prompt_script_latin, 4 / 25);
+    assert.equal(byId.get('chinese')?.prompt_script_han, 1);
+    assert.equal(byId.get('arabic')?.prompt_script_arabic, 1);
+    assert.equal(byId.get('hindi')?.prompt_script_other, 1);
+    assert.equal(byId.get('empty')?.prompt_script_latin, 0);
+    assert.equal(byId.get('empty')?.prompt_script_other, 0);
+    const scripts = ['latin', 'cyrillic', 'han', 'kana', 'hangul', 'arabic', 'other'];
+    for (const row of trainFeatures) {
+      const total = scripts.reduce((sum, s) => sum + (row[`response_a_script_${s}`] as number), 0);
+      assert.ok(total === 0 || Math.abs(total - 1) < 1e-9, `row ${row.id}: shares add up to ${total}`);
     }
   });
 
@@ -269,7 +313,10 @@ describe('features', () => {
     }
     assert.equal(swap.get('ratio_similarity'), 'reciprocal');
     assert.equal(swap.has('ratio_sentiment'), false);
-    assert.equal(columns.length, 19 * 3 + 2 * 2 + 21 + 18);
+    // Text features (19 counts, 7 script shares) for the prompt and both responses, response
+    // features (similarity, sentiment, sentiment_scored, in_prompt_language) for both; a difference of
+    // each; a ratio of each non-negative one (not the 2 balances, not sentiment).
+    assert.equal(columns.length, 26 * 3 + 4 * 2 + (26 + 4) + (24 + 3));
     // Swapping twice is the identity, and every twin exists.
     for (const [name, rule] of swap) {
       if (typeof rule === 'object' && rule !== null) assert.deepEqual(swap.get((rule as { with: string }).with), { with: name });

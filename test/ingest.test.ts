@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { generateSynthetic, ingest, type IngestReport } from '../activities/ingest/ingest';
+import { detectLanguage } from '../lib/language-id';
 import { UserInputError } from '../lib/errors';
 import { MULTILINGUAL_ROWS, writeWsdmTest, writeWsdmTrain, type WsdmTrainRow } from './fixtures/wsdm-fixtures';
 import { SAMPLE_DIR } from './fixtures/sample-splits';
@@ -139,7 +140,18 @@ describe('ingest of the real LMSYS sample and a multilingual WSDM fixture', () =
     assert.equal(report.rows_out, 697);
     assert.equal(rows.length, 697);
     assert.deepEqual(report.label_balance, { model_a: 344 + 3, model_b: 348 + 2 });
-    assert.deepEqual(report.languages, { unknown: 692, Arabic: 1, Chinese: 1, English: 1, Hindi: 1, Russian: 1 });
+    // CLD2 under WSDM's rules finds every first user turn of the LMSYS sample English (the few
+    // non-English ones mix in more English text, or are ties); the WSDM rows keep their labels.
+    assert.deepEqual(report.languages, { English: 693, Arabic: 1, Chinese: 1, Hindi: 1, Russian: 1 });
+    assert.deepEqual(
+      report.sources.map((s) => [s.languages, s.language_labels]),
+      [
+        [{ English: 692 }, { given: 0, detected: 692 }],
+        [{ English: 1, Arabic: 1, Chinese: 1, Hindi: 1, Russian: 1 }, { given: 5, detected: 0 }],
+      ],
+    );
+    assert.deepEqual(report.language_labels, { given: 5, detected: 692 });
+    assert.deepEqual(report.test?.language_labels, { given: 0, detected: 3 });
     assert.equal(report.synthetic, false);
     assert.deepEqual(report.test && [report.test.rows, report.test.source], [3, 'lmsys']);
   });
@@ -151,7 +163,7 @@ describe('ingest of the real LMSYS sample and a multilingual WSDM fixture', () =
     lmsys.forEach((row, i) => {
       const { source, language, ...rest } = row;
       assert.deepEqual(rest, reference[i]);
-      assert.equal(language, 'unknown');
+      assert.equal(language, 'English');
     });
   });
 
@@ -169,9 +181,9 @@ describe('ingest of the real LMSYS sample and a multilingual WSDM fixture', () =
     assert.deepEqual(
       testRows.map((row) => [row.id, row.source, row.language]),
       [
-        ['136060', 'lmsys', 'unknown'],
-        ['211333', 'lmsys', 'unknown'],
-        ['1233961', 'lmsys', 'unknown'],
+        ['136060', 'lmsys', 'English'],
+        ['211333', 'lmsys', 'English'],
+        ['1233961', 'lmsys', 'English'],
       ],
     );
     assert.equal(testRows[0]!.prompt, 'I have three oranges today, I ate an orange yesterday. How many oranges do I have?');
@@ -192,13 +204,16 @@ describe('ingest of the real LMSYS sample and a multilingual WSDM fixture', () =
 });
 
 describe('LMSYS details', () => {
-  test('skips null turns, uses the separator and a language column, drops blank texts', async () => {
+  test('skips null turns, uses the separator and a language column, detects a missing one on the first turn, drops blank texts', async () => {
     const file = path.join(tmp, 'nulls.csv');
     const lines = [
       `${LMSYS_HEADER},language`,
       `${lmsysLine(0, '11', jsonCell(['turn one', null, 'turn two']), jsonCell(['a1', 'a2']), jsonCell([null, 'b']), 'b')},German`,
       `${lmsysLine(1, '12', jsonCell(['q']), jsonCell([null]), jsonCell(['b']), 'a')},German`,
       `${lmsysLine(2, '13', jsonCell(['q2 "quoted"']), jsonCell(['x']), jsonCell(['y']), 'a')},`,
+      `${lmsysLine(3, '14', jsonCell(['Расскажи, пожалуйста, как работает двигатель внутреннего сгорания.', 'Now say it in English, please, with more detail on the pistons and the crankshaft.']), jsonCell(['x']), jsonCell(['y']), 'b')},`,
+      `${lmsysLine(4, '15', jsonCell(['This text is English, but the file says otherwise.']), jsonCell(['x']), jsonCell(['y']), 'b')},Russian`,
+      `${lmsysLine(5, '16', jsonCell(['\u0001']), jsonCell(['x']), jsonCell(['y']), 'b')},`,
     ];
     fs.writeFileSync(file, `${lines.join('\n')}\n`);
     const report = await ingest({ train: [{ format: 'lmsys', path: file }], test: null, turnSeparator: ' | ', outDir: outDir('nulls') });
@@ -207,9 +222,13 @@ describe('LMSYS details', () => {
       rows.map((row) => [row.id, row.prompt, row.response_a, row.response_b, row.winner, row.language]),
       [
         ['11', 'turn one | turn two', 'a1 | a2', 'b', 'model_b', 'German'],
-        ['13', 'q2 "quoted"', 'x', 'y', 'model_a', 'unknown'],
+        ['13', 'q2 "quoted"', 'x', 'y', 'model_a', 'English'],
+        ['14', 'Расскажи, пожалуйста, как работает двигатель внутреннего сгорания. | Now say it in English, please, with more detail on the pistons and the crankshaft.', 'x', 'y', 'model_b', 'Russian'],
+        ['15', 'This text is English, but the file says otherwise.', 'x', 'y', 'model_b', 'Russian'],
+        ['16', '\u0001', 'x', 'y', 'model_b', 'unknown'],
       ],
     );
+    assert.deepEqual(report.language_labels, { given: 2, detected: 3 });
     assert.equal(report.dropped.empty_response, 1);
     assert.equal(report.test, null);
     assert.ok(!fs.existsSync(path.join(outDir('nulls'), 'test.parquet')));
@@ -344,7 +363,7 @@ describe('generateSynthetic', () => {
     return { train: await readParquet(trainPath), test: await readParquet(testPath), trainPath, testPath };
   }
 
-  test('is deterministic for a seed, multilingual, learnable, and ingests as source synthetic', async () => {
+  test("is deterministic for a seed, in WSDM's language mix, learnable beyond length, and ingests as source synthetic", async () => {
     const first = await generate('syn-a', 7);
     const again = await generate('syn-b', 7);
     const other = await generate('syn-c', 8);
@@ -355,12 +374,21 @@ describe('generateSynthetic', () => {
     assert.deepEqual(Object.keys(first.test[0]!), ['id', 'prompt', 'response_a', 'response_b', 'language']);
 
     const prompts = first.train.map((row) => String(row.prompt)).join('\n');
-    for (const script of [/\p{Script=Cyrillic}/u, /\p{Script=Arabic}/u, /\p{Script=Han}/u, /\p{Script=Devanagari}/u, /\p{Script=Latin}/u]) {
+    for (const script of [/\p{Script=Cyrillic}/u, /\p{Script=Arabic}/u, /\p{Script=Han}/u, /\p{Script=Hangul}/u, /\p{Script=Latin}/u]) {
       assert.match(prompts, script);
     }
-    const structuredWins = first.train.filter((row) => String(row.winner === 'model_a' ? row.response_a : row.response_b).includes('\n1. ')).length;
-    const rate = structuredWins / first.train.length;
-    assert.ok(rate > 0.68 && rate < 0.82, `structured answer wins ${rate}`);
+    // WSDM: English 52%, Russian 13%, Chinese 9%, Vietnamese 6%.
+    const share = (language: string) => first.train.filter((row) => row.language === language).length / first.train.length;
+    assert.ok(share('English') > 0.45 && share('English') < 0.6, `English ${share('English')}`);
+    assert.ok(share('Russian') > 0.09 && share('Russian') < 0.18, `Russian ${share('Russian')}`);
+    // The judge: length helps, but less than answering in the prompt's language.
+    const chars = (text: unknown) => [...String(text)].length;
+    const winsA = (row: Row) => row.winner === 'model_a';
+    const longerWins = first.train.filter((row) => (chars(row.response_a) >= chars(row.response_b)) === winsA(row)).length / first.train.length;
+    assert.ok(longerWins > 0.52 && longerWins < 0.7, `the longer answer wins ${longerWins}`);
+    const oneInLanguage = first.train.filter((row) => (detectLanguage(String(row.response_a)) === row.language) !== (detectLanguage(String(row.response_b)) === row.language));
+    const inLanguageWins = oneInLanguage.filter((row) => (detectLanguage(String(row.response_a)) === row.language) === winsA(row)).length / oneInLanguage.length;
+    assert.ok(oneInLanguage.length > 100 && inLanguageWins > 0.72, `the answer in the prompt's language wins ${inLanguageWins} of ${oneInLanguage.length}`);
 
     const report = await ingest({
       train: [{ format: 'wsdm', path: first.trainPath }],

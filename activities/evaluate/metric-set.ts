@@ -10,6 +10,9 @@ import {
 } from './metrics';
 import type { ValidRows } from './valid-rows';
 
+/** Validation rows a language or source needs for its own accuracy; smaller ones are pooled as "other". */
+export const MIN_GROUP_ROWS = 20;
+
 /** Every metric of one set of predictions on the validation rows. */
 export interface MetricSet {
   accuracy: number;
@@ -29,8 +32,8 @@ export function metricSet(valid: ValidRows, p: ArrayLike<number>): MetricSet {
     log_loss: logLoss(valid.labels, p),
     roc_auc: rocAuc(valid.labels, p),
     ece: expectedCalibrationError(calibration),
-    per_language: accuracyByGroup(valid.labels, p, valid.languages),
-    per_source: accuracyByGroup(valid.labels, p, valid.sources),
+    per_language: accuracyByGroup(valid.labels, p, valid.languages, MIN_GROUP_ROWS),
+    per_source: accuracyByGroup(valid.labels, p, valid.sources, MIN_GROUP_ROWS),
     calibration,
   };
 }

@@ -89,10 +89,28 @@ export function expectedCalibrationError(bins: readonly CalibrationBin[]): numbe
 export interface GroupAccuracy {
   rows: number;
   accuracy: number;
+  /** The 95% Wilson score interval of the accuracy: small groups get wide, honest bounds. */
+  ci95: [number, number];
 }
 
-/** Accuracy within each group (language, source), groups in descending size, then by name. */
-export function accuracyByGroup(labels: Labels, p: Probabilities, groups: readonly string[]): Record<string, GroupAccuracy> {
+/** The group that pools every group with fewer rows than `accuracyByGroup`'s `minRows`. */
+export const OTHER_GROUP = 'other';
+
+/** 95% Wilson score interval of a proportion `correct / rows` (rows > 0). */
+export function wilsonInterval(correct: number, rows: number): [number, number] {
+  const z = 1.959963984540054;
+  const share = correct / rows;
+  const denominator = 1 + (z * z) / rows;
+  const center = (share + (z * z) / (2 * rows)) / denominator;
+  const half = (z * Math.sqrt((share * (1 - share)) / rows + (z * z) / (4 * rows * rows))) / denominator;
+  return [Math.max(0, center - half), Math.min(1, center + half)];
+}
+
+/**
+ * Accuracy within each group (language, source) with its 95% interval, groups in descending size,
+ * then by name; groups with fewer than `minRows` rows are pooled as "other", last.
+ */
+export function accuracyByGroup(labels: Labels, p: Probabilities, groups: readonly string[], minRows = 1): Record<string, GroupAccuracy> {
   const tally = new Map<string, { rows: number; correct: number }>();
   for (let i = 0; i < labels.length; i++) {
     const entry = tally.get(groups[i]!) ?? { rows: 0, correct: 0 };
@@ -101,7 +119,10 @@ export function accuracyByGroup(labels: Labels, p: Probabilities, groups: readon
     tally.set(groups[i]!, entry);
   }
   const sorted = [...tally.entries()].sort(([a, x], [b, y]) => y.rows - x.rows || (a < b ? -1 : a > b ? 1 : 0));
-  return Object.fromEntries(sorted.map(([group, { rows, correct }]) => [group, { rows, accuracy: correct / rows }]));
+  const kept = sorted.filter(([group, { rows }]) => rows >= minRows && group !== OTHER_GROUP);
+  const pooled = sorted.filter((entry) => !kept.includes(entry)).reduce((sum, [, { rows, correct }]) => ({ rows: sum.rows + rows, correct: sum.correct + correct }), { rows: 0, correct: 0 });
+  const entries = pooled.rows > 0 ? [...kept, [OTHER_GROUP, pooled] as const] : kept;
+  return Object.fromEntries(entries.map(([group, { rows, correct }]) => [group, { rows, accuracy: correct / rows, ci95: wilsonInterval(correct, rows) }]));
 }
 
 export interface LongerResponseBaseline {

@@ -1,7 +1,7 @@
 import type { Metrics } from './evaluate';
 import { escapeHtml } from './html-escape';
-import type { GroupAccuracy } from './metrics';
-import type { MetricSet } from './metric-set';
+import { type GroupAccuracy, OTHER_GROUP } from './metrics';
+import { MIN_GROUP_ROWS, type MetricSet } from './metric-set';
 import { barChart, lineChart, reliabilityDiagram, type ReliabilityPoint } from './svg-charts';
 import { trainingCurves } from './training-history';
 
@@ -54,14 +54,19 @@ function headlineTable(metrics: Metrics): string {
   );
 }
 
+function formatInterval(entry: GroupAccuracy | undefined): string {
+  return entry ? `${formatPercent(entry.ci95[0])} – ${formatPercent(entry.ci95[1])}` : '–';
+}
+
 function groupTable(title: string, model: Record<string, GroupAccuracy>, tta: Record<string, GroupAccuracy> | undefined): string {
   const rows = Object.entries(model)
     .map(
       ([group, entry]) =>
-        `<tr><td>${escapeHtml(group)}</td><td>${entry.rows}</td><td>${formatPercent(entry.accuracy)}</td>${tta ? `<td>${formatPercent(tta[group]?.accuracy)}</td>` : ''}</tr>`,
+        `<tr><td>${escapeHtml(group)}</td><td>${entry.rows}</td><td>${formatPercent(entry.accuracy)}</td><td>${formatInterval(entry)}</td>${tta ? `<td>${formatPercent(tta[group]?.accuracy)}</td>` : ''}</tr>`,
     )
     .join('');
-  return `<table><thead><tr><th>${escapeHtml(title)}</th><th>rows</th><th>accuracy</th>${tta ? '<th>with TTA</th>' : ''}</tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table><thead><tr><th>${escapeHtml(title)}</th><th>rows</th><th>accuracy</th><th>95% interval</th>${tta ? '<th>with TTA</th>' : ''}</tr></thead><tbody>${rows}</tbody></table>
+<p class="note">Groups with fewer than ${MIN_GROUP_ROWS} validation rows are pooled as "${OTHER_GROUP}"; intervals are Wilson score intervals.</p>`;
 }
 
 function reliabilityPoints(set: MetricSet): ReliabilityPoint[] {
@@ -88,7 +93,10 @@ function trainingCharts(history: unknown): string {
 
 export function renderReport(metrics: Metrics, history: unknown): string {
   const languages = Object.entries(metrics.per_language);
-  const languageBars = languages.slice(0, MAX_LANGUAGE_BARS).map(([language, entry]) => ({ label: language, value: entry.accuracy, note: `(n=${entry.rows})` }));
+  // Largest first (accuracyByGroup's order), "other" last.
+  const languageBars = languages
+    .slice(0, MAX_LANGUAGE_BARS)
+    .map(([language, entry]) => ({ label: language, value: entry.accuracy, note: `(n=${entry.rows}, ±${((entry.ci95[1] - entry.ci95[0]) * 50).toFixed(0)} pts)` }));
   const calibrationSeries = [{ name: 'model', color: COLORS.model, points: reliabilityPoints(metrics) }];
   if (metrics.tta) calibrationSeries.push({ name: 'model + swap TTA', color: COLORS.tta, points: reliabilityPoints(metrics.tta) });
   const banner = metrics.synthetic

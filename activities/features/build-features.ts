@@ -15,6 +15,7 @@ import {
 import { loadSentimentLexicon } from './sentiment-lexicon';
 import { measureTexts, TEXT_FIELDS, type TextField, textMeasuresOf } from './measure-texts';
 import { TextMeasurePool } from './text-measure-pool';
+import { labelTextLanguages } from './text-languages';
 
 export interface BuildFeaturesOptions {
   /** Each input parquet (ingested.parquet or test.parquet) and where its features table goes. */
@@ -41,6 +42,8 @@ interface FeatureQuery {
 function featureQueries(options: Pick<BuildFeaturesOptions, 'similarity' | 'sentiment'>): FeatureQuery[] {
   return [
     { file: codeFile(__dirname, 'text_features.sql'), scope: 'text' as const },
+    { file: codeFile(__dirname, 'script_mix.sql'), scope: 'text' as const },
+    { file: codeFile(__dirname, 'language.sql'), scope: 'response' as const },
     ...(options.similarity ? [{ file: codeFile(__dirname, 'similarity.sql'), scope: 'response' as const }] : []),
     ...(options.sentiment ? [{ file: codeFile(__dirname, 'sentiment.sql'), scope: 'response' as const }] : []),
   ];
@@ -65,7 +68,7 @@ const PARQUET_OPTIONS = 'FORMAT parquet, ROW_GROUP_SIZE 16384';
  * `feature_columns.json` with every feature column and its A/B swap rule. Outputs appear only
  * complete and all together (written to temporary names, renamed when every one is written).
  */
-export async function buildFeatures(options: BuildFeaturesOptions): Promise<{ rows: number[]; featureColumns: string[] }> {
+export async function buildFeatures(options: BuildFeaturesOptions): Promise<{ rows: number[]; featureColumns: string[]; sentimentScoredRows: number[] | null }> {
   const queries = featureQueries(options);
   const columns = featureColumns(enabledFeatureDefinitions(options));
   const outputs = [...options.inputs.map((input) => input.output), options.featureColumnsFile];
@@ -75,11 +78,13 @@ export async function buildFeatures(options: BuildFeaturesOptions): Promise<{ ro
       withDuckDB(async (connection, instance) => {
         if (options.sentiment) await loadSentimentLexicon(connection);
         const rows: number[] = [];
+        const scored: number[] = [];
         for (const [i, { table }] of options.inputs.entries()) {
           rows.push(await writeFeatureTable(instance, connection, pool, { table, output: temps[i]! }, queries, columns, options));
+          if (options.sentiment) scored.push(await sentimentScoredRows(connection, temps[i]!));
         }
         fs.writeFileSync(temps.at(-1)!, featureColumnsJson(columns));
-        return { rows, featureColumns: columns.map((c) => c.name) };
+        return { rows, featureColumns: columns.map((c) => c.name), sentimentScoredRows: options.sentiment ? scored : null };
       }),
     );
   } finally {
@@ -109,6 +114,7 @@ async function writeFeatureTable(
   const rows = await timed('measure texts', () =>
     measureTexts(connection, scan, 'file_row_number', pool, { similarity: options.similarity }),
   );
+  await timed('language ID', () => labelTextLanguages(connection, scan, 'file_row_number'));
   // One connection per field, so that the fields' queries run side by side: a scan of a parquet
   // row group is one thread, and the input usually has one row group.
   await timed('features per text', () =>
@@ -153,6 +159,14 @@ async function featuresOf(connection: DuckDBConnection, field: TextField, scan: 
      SELECT * FROM ${parts.join(' JOIN ')}
      ORDER BY row_idx`,
   );
+}
+
+/** Rows with a sentiment score for at least one response (its lexicon's language: sentiment.sql). */
+async function sentimentScoredRows(connection: DuckDBConnection, features: string): Promise<number> {
+  const reader = await connection.runAndReadAll(
+    `SELECT count(*) FROM read_parquet(${literal(features).text}) WHERE response_a_sentiment_scored = 1 OR response_b_sentiment_scored = 1`,
+  );
+  return Number(reader.getRows()[0]![0]);
 }
 
 /** Checks the input has the text columns and no feature-named column. */

@@ -3,6 +3,8 @@
 -- lower-cased text with \n and .,/#!?$%^&*;:{}=_`"~() made spaces, runs of 2+ JavaScript
 -- whitespace made one space, trimmed, split on ' '. A lexicon word right after a negator counts
 -- negated; the score is divided by the token count (an empty text has one empty token: 0).
+-- AFINN is English: only a response text-languages.ts labels English gets a score (sentiment_scored
+-- 1); any other has none, given as 0 with sentiment_scored 0 (the trainers take no NULL features).
 WITH tokenized AS (
   SELECT row_idx, field, string_split(
       regexp_replace(
@@ -24,6 +26,8 @@ scores AS (
   GROUP BY k.row_idx, k.field
 )
 SELECT t.row_idx, t.field,
-  coalesce(s.score, 0) / len(t.words) AS sentiment, -- feature: signed
+  CASE WHEN l.language = 'English' THEN coalesce(s.score, 0) / len(t.words) ELSE 0 END AS sentiment, -- feature: signed
+  (l.language = 'English')::DOUBLE AS sentiment_scored, -- feature
 FROM tokenized t
+JOIN text_languages l ON l.row_idx = t.row_idx AND l.field = t.field
 LEFT JOIN scores s ON s.row_idx = t.row_idx AND s.field = t.field

@@ -20,6 +20,12 @@ export const featuresStage = defineStage({
       sentiment: ctx.config.features.sentiment,
       featureColumnsFile: path.join(ctx.outDir, 'feature_columns.json'),
     });
-    return { rows: result.rows, feature_columns: result.featureColumns.length, synthetic: fromSyntheticData(ctx) };
+    return {
+      rows: result.rows,
+      feature_columns: result.featureColumns.length,
+      // Per table (train, test): rows with a sentiment score, i.e. a response in the lexicon's language.
+      sentiment_scored_rows: result.sentimentScoredRows,
+      synthetic: fromSyntheticData(ctx),
+    };
   },
 });

@@ -6,6 +6,7 @@ import { loadSql, queryRows, setVariables, withDuckDB, writeAtomically } from '.
 import { buildReport, type IngestReport } from './report';
 import { type InputFile, rowError, type SourceName, stageSource } from './read-source';
 import { codeFile } from '../../lib/stage-contract/code-file';
+import { detectMissingLanguages } from './detect-languages';
 
 export type { IngestReport } from './report';
 export type { InputFile } from './read-source';
@@ -21,6 +22,8 @@ export interface IngestOptions {
   /** Texts longer than this many characters are cut to it (data.max_text_chars); default: the config's default. */
   maxTextChars?: number;
   outDir: string;
+  /** Receives one line per timed step (language ID), for stage logs and the benchmark. */
+  log?: (message: string) => void;
 }
 
 
@@ -33,7 +36,8 @@ export interface IngestOptions {
  * either order; the first by source order then file order stays). A WSDM parquet file carrying
  * the key-value metadata `arena_source=synthetic` (as `generateSynthetic` writes) becomes source
  * 'synthetic'. Texts longer than `maxTextChars` characters are cut to it, their rows counted as
- * `truncated_rows`. Bad input throws `UserInputError` naming the file, the first offending row's id
+ * `truncated_rows`. Rows whose source gives no language get WSDM's label for their first user turn
+ * (lib/language-id.ts), counted as detected in the report. Bad input throws `UserInputError` naming the file, the first offending row's id
  * and the column, and leaves none of the output files behind.
  */
 export async function ingest(opts: IngestOptions): Promise<IngestReport> {
@@ -54,6 +58,10 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
         train.push({ input, source: await stageSource(connection, input, index, 'train') });
       }
       const test = opts.test && { input: opts.test, source: await stageSource(connection, opts.test, 0, 'test') };
+      const started = performance.now();
+      const detected = (await detectMissingLanguages(connection, 'staged')) + (await detectMissingLanguages(connection, 'staged_test'));
+      const seconds = (performance.now() - started) / 1000;
+      opts.log?.(`language ID: ${detected} rows in ${seconds.toFixed(2)} s (${Math.round(detected / Math.max(seconds, 1e-9))} rows/s)`);
 
       await connection.run(loadSql(codeFile(__dirname, 'classify.sql')));
       const [repeated] = await queryRows(connection, loadSql(codeFile(__dirname, 'repeated-id.sql')));

@@ -243,6 +243,8 @@ export async function stageSource(
       prompt: text('prompt'),
       response_a: text('response_a'),
       response_b: text('response_b'),
+      // What FastChat's detect_language() reads: the first user turn.
+      first_turn: code(input.format === 'lmsys' ? "json_extract_string(prompt, '$[0]')" : 'prompt'),
     }),
   );
   await connection.run('DROP VIEW src; DROP TABLE raw;');

@@ -19,6 +19,9 @@ export type DropCounts = { [reason in DropReason]: number };
 
 export type LengthQuantiles = { p50: number; p90: number; p99: number };
 
+/** Where rows' language labels came from: the file's `language` column, or language ID (lib/language-id.ts). */
+export type LanguageLabels = { given: number; detected: number };
+
 export type SourceReport = {
   path: string;
   format: InputFile['format'];
@@ -28,6 +31,10 @@ export type SourceReport = {
   dropped: DropCounts;
   /** Rows with a text cut to `max_text_chars` (kept or dropped later). */
   truncated_rows: number;
+  /** Kept rows per language, most frequent first. */
+  languages: { [language: string]: number };
+  /** Of the kept rows. */
+  language_labels: LanguageLabels;
 };
 
 export type IngestReport = {
@@ -46,6 +53,8 @@ export type IngestReport = {
   sources: SourceReport[];
   label_balance: { model_a: number; model_b: number };
   languages: { [language: string]: number };
+  /** Of the kept rows, over all sources. */
+  language_labels: LanguageLabels;
   /** Characters (code points) of the kept rows; `response` pools response_a and response_b. */
   text_length_chars: { prompt: LengthQuantiles; response: LengthQuantiles };
   test: {
@@ -55,6 +64,7 @@ export type IngestReport = {
     rows: number;
     truncated_rows: number;
     languages: { [language: string]: number };
+    language_labels: LanguageLabels;
   } | null;
 };
 
@@ -84,6 +94,8 @@ export async function buildReport(
     rows_out: 0,
     dropped: noDrops(),
     truncated_rows: 0,
+    languages: {},
+    language_labels: { given: 0, detected: 0 },
   }));
   const dropped = noDrops();
   for (const row of await queryRows(connection, loadSql(codeFile(__dirname, 'report-drops.sql')))) {
@@ -109,6 +121,15 @@ export async function buildReport(
     else conflicts = n;
   }
 
+  const testLabels: LanguageLabels = { given: 0, detected: 0 };
+  for (const row of await queryRows(connection, loadSql(codeFile(__dirname, 'report-languages.sql')))) {
+    const [n, detected] = [Number(row.n), Number(row.detected)];
+    const labels = row.src_idx === null ? testLabels : sources[Number(row.src_idx)]!.language_labels;
+    if (row.src_idx !== null) sources[Number(row.src_idx)]!.languages[String(row.language)] = n;
+    labels.detected += detected;
+    labels.given += n - detected;
+  }
+
   let testTruncated = 0;
   for (const row of await queryRows(connection, loadSql(codeFile(__dirname, 'report-truncated.sql')))) {
     if (row.src_idx === null) testTruncated = Number(row.n);
@@ -128,6 +149,10 @@ export async function buildReport(
     sources,
     label_balance: labelBalance,
     languages,
+    language_labels: {
+      given: sources.reduce((sum, source) => sum + source.language_labels.given, 0),
+      detected: sources.reduce((sum, source) => sum + source.language_labels.detected, 0),
+    },
     text_length_chars: { prompt: quantiles(lengths?.prompt), response: quantiles(lengths?.response) },
     test: test && {
       path: test.input.path,
@@ -136,6 +161,7 @@ export async function buildReport(
       rows: Object.values(testLanguages).reduce((sum, n) => sum + n, 0),
       truncated_rows: testTruncated,
       languages: testLanguages,
+      language_labels: testLabels,
     },
   };
 }

@@ -26,7 +26,7 @@ export const ingestStage = defineStage({
       train = [{ format: 'wsdm', path: trainPath }];
       test ??= { format: 'wsdm', path: testPath };
     }
-    const report = await ingest({ train, test, turnSeparator: ctx.config.data.turn_separator, maxTextChars: ctx.config.data.max_text_chars, outDir: ctx.outDir });
+    const report = await ingest({ train, test, turnSeparator: ctx.config.data.turn_separator, maxTextChars: ctx.config.data.max_text_chars, outDir: ctx.outDir, log: ctx.log });
     return { report: report as unknown as Json, synthetic: files.synthetic };
   },
 });

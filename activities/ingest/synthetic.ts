@@ -12,8 +12,14 @@ export interface SyntheticOptions {
   testPath: string;
 }
 
-/** How often the good answer wins: the learnable signal, with label noise beside it. */
-const GOOD_ANSWER_WIN_RATE = 0.75;
+/**
+ * What a simulated judge values in an answer, on a logit scale: being in the prompt's language,
+ * formatting, not refusing, and length with diminishing returns (the log of the number of points).
+ * The judge prefers A with probability sigmoid(utility(A) - utility(B)), which is the noise.
+ */
+const JUDGE = { inPromptLanguage: 3.0, formatted: 1.2, refusal: -3.5, logPoints: 0.8 };
+/** How often an answer is in another language than the prompt's, a refusal, formatted. */
+const ANSWER_MIX = { otherLanguage: 0.25, refusal: 0.12, formatted: 0.5 };
 
 /** mulberry32: a small, fast, seedable generator; the same seed gives the same dataset everywhere. */
 function random(seed: number): () => number {
@@ -49,31 +55,38 @@ function generateRows(count: number, seed: number, idPrefix: string): Row[] {
     }
     return LANGUAGE_BANKS[0]!;
   };
-  const goodAnswer = (bank: LanguageBank, topic: string): string => {
-    const points = shuffle(bank.points).slice(0, 2 + Math.floor(next() * (bank.points.length - 1)));
-    const list = points.map((point, i) => `${i + 1}. ${point(topic)}`).join('\n');
-    return `${bank.intro(topic)}\n\n${list}\n\n${bank.conclusion(topic)}`;
+  /** One answer and the judge's utility of it. The topic is the same one, in the answer's language. */
+  const answer = (promptBank: LanguageBank, topicIndex: number): { text: string; utility: number } => {
+    const bank = next() < ANSWER_MIX.otherLanguage ? pick(LANGUAGE_BANKS.filter((b) => b !== promptBank)) : promptBank;
+    const topic = bank.topics[topicIndex % bank.topics.length]!;
+    const inLanguage = bank === promptBank ? JUDGE.inPromptLanguage : 0;
+    if (next() < ANSWER_MIX.refusal) return { text: bank.refusal(topic), utility: inLanguage + JUDGE.refusal };
+    // 0 points: a weak one-liner; more points, longer answers, each worth less than the one before.
+    const points = Math.floor(next() * (bank.points.length + 1));
+    if (points === 0) return { text: pick(bank.weak), utility: inLanguage };
+    const chosen = shuffle(bank.points).slice(0, points).map((point) => point(topic));
+    const formatted = next() < ANSWER_MIX.formatted;
+    const text = formatted
+      ? `${bank.intro(topic)}\n\n${chosen.map((point, i) => `${i + 1}. ${point}`).join('\n')}\n\n${bank.conclusion(topic)}`
+      : [bank.intro(topic).replaceAll('**', ''), ...chosen, bank.conclusion(topic)].join(' ');
+    return { text, utility: inLanguage + (formatted ? JUDGE.formatted : 0) + JUDGE.logPoints * Math.log1p(points) };
   };
-  // Sometimes long: length alone must not give the answer away.
-  const weakAnswer = (bank: LanguageBank): string =>
-    Array.from({ length: 1 + Math.floor(next() * next() * 6) }, () => pick(bank.weak)).join(' ');
 
   return Array.from({ length: count }, (_, i) => {
     const bank = pickLanguage();
-    const topic = pick(bank.topics);
-    const good = goodAnswer(bank, topic);
-    const weak = weakAnswer(bank);
-    const goodIsA = next() < 0.5;
-    const goodWins = next() < GOOD_ANSWER_WIN_RATE;
+    const topicIndex = Math.floor(next() * bank.topics.length);
+    const a = answer(bank, topicIndex);
+    const b = answer(bank, topicIndex);
+    const pA = 1 / (1 + Math.exp(b.utility - a.utility));
     const modelA = pick(MODEL_NAMES);
     let modelB = pick(MODEL_NAMES);
     if (modelB === modelA) modelB = MODEL_NAMES[(MODEL_NAMES.indexOf(modelA) + 1) % MODEL_NAMES.length]!;
     return {
       id: `${idPrefix}-${String(i + 1).padStart(6, '0')}`,
-      prompt: pick(bank.prompts)(topic) + bank.limit(50 + 10 * Math.floor(next() * 46)),
-      response_a: goodIsA ? good : weak,
-      response_b: goodIsA ? weak : good,
-      winner: goodIsA === goodWins ? 'model_a' : 'model_b',
+      prompt: pick(bank.prompts)(bank.topics[topicIndex]!) + bank.limit(50 + 10 * Math.floor(next() * 46)),
+      response_a: a.text,
+      response_b: b.text,
+      winner: next() < pA ? 'model_a' : 'model_b',
       model_a: modelA,
       model_b: modelB,
       language: bank.name,
@@ -99,8 +112,10 @@ async function writeParquet(rows: Row[], columns: (keyof Row)[], output: string)
 
 /**
  * A small deterministic WSDM-format dataset for runs without real data: train (with winner) and
- * test (without), in seven languages and five scripts. The more structured answer that names the
- * prompt's topic wins 75% of the time. Both files carry the parquet key-value metadata
+ * test (without), in 13 of WSDM's languages at its proportions (English about half) and in their
+ * scripts. A simulated judge (JUDGE) prefers answers in the prompt's language, formatted, not
+ * refusals, and longer with diminishing returns, with noise: a longer answer (a refusal, one in
+ * another language) often loses, so "the longer answer wins" is a weak baseline. Both files carry the parquet key-value metadata
  * `arena_source=synthetic`, so `ingest` labels their rows source 'synthetic'.
  */
 export async function generateSynthetic(opts: SyntheticOptions): Promise<void> {
