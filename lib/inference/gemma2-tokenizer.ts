@@ -37,6 +37,7 @@ export function loadTokenizer(dir: string): TextTokenizer {
   }
   return {
     encode: (text) => tokenizer.encode(text, { add_special_tokens: false }).ids,
-    decode: (ids) => tokenizer.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false }),
+    // The library refuses an empty list; Python's decoder gives ''.
+    decode: (ids) => (ids.length === 0 ? '' : tokenizer.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false })),
   };
 }

@@ -41,7 +41,8 @@ def test_onnx_gives_the_probabilities_of_pytorch(exported):
     # The tokenizer shipped beside the model, as the inference side will load it.
     tokenizer = AutoTokenizer.from_pretrained(os.path.join(os.path.dirname(exported["model"]), description["tokenizer"]))
     encoder = TextEncoder(tokenizer, description["text"]["max_length"], description["text"]["truncation"], description["text"]["tokenization"])
-    rows = read_sample_rows(400)[300:311]  # not trained on; 11 rows and a new length: dynamic N and L
+    # Not trained on; 11 rows and a new length: dynamic N and L; the last row is short, so it is padded.
+    rows = [*read_sample_rows(400)[300:310], {"prompt": "Hi", "response_a": "Hello!", "response_b": "Hey."}]
     ids, mask = pad_batch(encoder.encode([r["prompt"] for r in rows], [r["response_a"] for r in rows], [r["response_b"] for r in rows]), encoder.pad_token_id)
     assert mask.sum(1).min() < ids.shape[1], "some rows are padded"
     features = torch.randn(len(rows), len(description["feature_columns"])) * 3 + 5
