@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,32 @@ describe('config loading', () => {
     assert.equal(gemma.trainer.batch_size, 4);
     assert.equal(gemma.data.validation_size, 0.09);
     assert.equal(gemma.model.quantization, '4bit');
+  });
+
+  it('`arena config show gemma2_9b_4bit` shows the reference recipe, and the tuned config its own choices', () => {
+    const shown = execFileSync(process.execPath, ['--import', 'tsx', 'cli/arena.ts', 'config', 'show', 'gemma2_9b_4bit'], {
+      cwd: path.resolve(__dirname, '..'),
+      encoding: 'utf8',
+    });
+    for (const line of [
+      '  max_length: 2048',
+      '  truncation: right',
+      '  tokenization: whole_string',
+      '  pooling: eos',
+      '  inference_max_length: 1950',
+      '  feature_init: xavier_zero',
+      '  feature_scaling: none',
+      '  grad_accumulation: 1',
+      '  warmup_ratio: 0.05',
+      '    num_cycles: 0.27',
+    ]) {
+      assert.ok(shown.split('\n').includes(line), `shows ${JSON.stringify(line)}`);
+    }
+    const tuned = loadConfig('gemma2_9b_4bit_tuned');
+    assert.deepEqual(
+      [tuned.model.truncation, tuned.model.tokenization, tuned.model.feature_scaling, tuned.model.inference_max_length, tuned.trainer.scheduler.num_cycles],
+      ['head_tail', 'whole_string', 'standardize', null, 0.27],
+    );
   });
 
   it('inherits with extends: mappings merge, lists and scalars replace', () => {

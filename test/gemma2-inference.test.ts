@@ -211,7 +211,9 @@ describe('gemma2 input ids', () => {
   it('equal the Python trainer\'s for real rows under every truncation strategy', async () => {
     const sample = (await connection.runAndReadAll('SELECT prompt, response_a, response_b FROM sample ORDER BY row_no LIMIT 150')).getRows() as string[][];
     const rows = [...sample, ...CRAFTED_ROWS];
-    const settings = (['right', 'spread', 'head_tail'] as const).flatMap((truncation) => [96, 700].map((maxLength) => [maxLength, truncation]));
+    const settings = (['whole_string', 'pieces'] as const).flatMap((tokenization) =>
+      (['right', 'spread', 'head_tail'] as const).flatMap((truncation) => [96, 700].map((maxLength) => [maxLength, truncation, tokenization])),
+    );
     fs.writeFileSync(path.join(tmp, 'rows.json'), JSON.stringify(rows));
     fs.writeFileSync(path.join(tmp, 'settings.json'), JSON.stringify(settings));
     const script = `
@@ -221,8 +223,8 @@ from arena_trainer.text import TextEncoder
 tokenizer = AutoTokenizer.from_pretrained(sys.argv[1])
 rows = json.load(open(sys.argv[2], encoding="utf-8"))
 out = []
-for max_length, truncation in json.load(open(sys.argv[3])):
-    encoder = TextEncoder(tokenizer, max_length, truncation)
+for max_length, truncation, tokenization in json.load(open(sys.argv[3])):
+    encoder = TextEncoder(tokenizer, max_length, truncation, tokenization)
     out.append({"recipe": encoder.describe(), "ids": encoder.encode(*([r[k] for r in rows] for k in range(3)))})
 json.dump(out, open(sys.argv[4], "w"))
 `;
@@ -232,13 +234,13 @@ json.dump(out, open(sys.argv[4], "w"))
     const expected = JSON.parse(fs.readFileSync(expectedFile, 'utf8')) as Array<{ recipe: TextRecipe; ids: number[][] }>;
 
     // The exported recipe is the trainer's for the model's own settings.
-    const own = expected[settings.findIndex(([m, t]) => m === config.model.max_length && t === config.model.truncation)]!;
+    const own = expected[settings.findIndex(([m, t, k]) => m === config.model.max_length && t === config.model.truncation && k === config.model.tokenization)]!;
     assert.deepEqual({ ...model.manifest.text }, { ...own.recipe });
 
-    const encodePiece = loadTokenizer(model.tokenizerDir);
+    const tokenizer = loadTokenizer(model.tokenizerDir);
     let cut = 0;
     expected.forEach(({ recipe, ids }, k) => {
-      const encoder = createTextEncoder(recipe, encodePiece, 'model.json');
+      const encoder = createTextEncoder(recipe, tokenizer, 'model.json');
       rows.forEach(([prompt, a, b], i) => {
         const got = encoder.encode(prompt!, a!, b!);
         assert.deepEqual(got, ids[i], `${JSON.stringify(settings[k])} row ${i}`);

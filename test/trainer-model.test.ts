@@ -102,7 +102,7 @@ describe('AdamW and the learning-rate schedule', () => {
   });
 
   it('warms up linearly, then decays along a cosine to zero', () => {
-    const s = { totalSteps: 100, warmupRatio: 0.1 };
+    const s = { totalSteps: 100, warmupRatio: 0.1, numCycles: 0.5 };
     assert.equal(lrMultiplier(0, s), 0.1);
     assert.equal(lrMultiplier(4, s), 0.5);
     assert.equal(lrMultiplier(9, s), 1);
@@ -110,7 +110,16 @@ describe('AdamW and the learning-rate schedule', () => {
     assert.ok(Math.abs(lrMultiplier(55, s) - 0.5) < 1e-12);
     assert.ok(Math.abs(lrMultiplier(100, s)) < 1e-12);
     assert.ok(lrMultiplier(99, s) > 0 && lrMultiplier(99, s) < 0.001);
-    assert.equal(lrMultiplier(0, { totalSteps: 10, warmupRatio: 0 }), 1);
+    assert.equal(lrMultiplier(0, { totalSteps: 10, warmupRatio: 0, numCycles: 0.5 }), 1);
+  });
+
+  it("with the reference's num_cycles 0.27 floors at 0.437 of the peak instead of 0", () => {
+    const s = { totalSteps: 100, warmupRatio: 0.1, numCycles: 0.27 };
+    // 0.5 * (1 + cos(2 pi 0.27)) = 0.5 * (1 - 0.12533) = 0.43733 at the end; halfway through the decay
+    // (step 55): 0.5 * (1 + cos(0.27 pi)) = 0.5 * (1 + 0.66131) = 0.83066.
+    assert.ok(Math.abs(lrMultiplier(100, s) - 0.437333) < 1e-6);
+    assert.ok(Math.abs(lrMultiplier(55, s) - 0.830656) < 1e-6);
+    assert.equal(lrMultiplier(9, s), 1);
   });
 });
 

@@ -82,7 +82,36 @@ export const modelSchema = z
     basemodel_path: z.string().nullable().default(null).describe('local folder with backbone weights and tokenizer (GPU trainer)'),
     quantization: z.enum(['none', '4bit']).default('none').describe('backbone quantisation (GPU trainer)'),
     max_length: z.int().positive().default(512).describe('token budget of prompt + both responses'),
-    truncation: z.enum(['right', 'spread', 'head_tail']).default('head_tail').describe('how long inputs are cut'),
+    truncation: z
+      .enum(['right', 'spread', 'head_tail'])
+      .default('head_tail')
+      .describe('how long inputs are cut: right (the end of the whole input, EOS kept; the reference), spread (a third per text), head_tail (each long text keeps its start and end)'),
+    tokenization: z
+      .enum(['whole_string', 'pieces'])
+      .default('whole_string')
+      .describe(
+        'GPU trainer: whole_string (the reference) encodes the filled-in template as one string with BOS and EOS, after any cut of the texts; pieces encodes template and texts separately and joins the ids, BOS only (the older recipe)',
+      ),
+    pooling: z
+      .enum(['eos', 'last_token', 'mean'])
+      .default('eos')
+      .describe(
+        "GPU trainer: the vector fed to the head. eos: the last real position, which whole_string tokenization makes the EOS (the reference's described version); last_token: the last real position whatever it holds; mean: masked mean of all real positions (the reference's final commit)",
+      ),
+    inference_max_length: z
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('token budget at inference (export, predict); null: max_length. The reference trained at 2048 and predicted at 1950'),
+    feature_init: z
+      .enum(['xavier_zero', 'default'])
+      .default('xavier_zero')
+      .describe("GPU trainer: the feature branch Linear's initial weights: xavier_zero (Xavier-uniform weights, zero bias; the reference) or default (torch's Linear init)"),
+    feature_scaling: z
+      .enum(['standardize', 'none'])
+      .default('standardize')
+      .describe('GPU trainer: standardize: features are centred and scaled by the training split before the feature branch; none: raw values (the reference)'),
     lora: loraSchema.default(loraSchema.parse({})),
   })
   .describe('model shape');
@@ -95,6 +124,17 @@ const learningRatesSchema = z
   })
   .describe('AdamW learning rate per parameter group');
 
+const schedulerSchema = z
+  .strictObject({
+    kind: z.enum(['cosine']).default('cosine').describe('linear warm-up, then cosine decay (transformers get_cosine_schedule_with_warmup)'),
+    num_cycles: z
+      .number()
+      .positive()
+      .default(0.5)
+      .describe('cosine periods over the decay: 0.5 decays to 0; the reference used 0.27, which ends at 0.5*(1+cos(2*pi*0.27)) = 0.437 of the peak rate'),
+  })
+  .describe('learning-rate schedule, the same in both trainers');
+
 export const trainerSchema = z
   .strictObject({
     engine: trainerNameSchema
@@ -106,6 +146,7 @@ export const trainerSchema = z
     lr: learningRatesSchema.default(learningRatesSchema.parse({})),
     weight_decay: z.number().min(0).default(0.01).describe('AdamW weight decay'),
     warmup_ratio: z.number().min(0).lt(1).default(0.1).describe('fraction of steps of linear warm-up before the cosine decay'),
+    scheduler: schedulerSchema.default(schedulerSchema.parse({})),
     checkpoint_every_steps: z.int().positive().default(20).describe('write a checkpoint every N optimizer steps'),
     keep_checkpoints: z
       .int()

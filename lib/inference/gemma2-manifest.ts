@@ -18,7 +18,10 @@ const gemma2ManifestSchema = z.looseObject({
   tokenizer: z.string().min(1),
   text: z.looseObject({
     template: z.tuple([z.string(), z.string(), z.string()]),
+    // Exports from before the key existed were built from pieces.
+    tokenization: z.enum(['whole_string', 'pieces']).default('pieces'),
     bos_token_id: tokenId.nullable(),
+    eos_token_id: tokenId.nullable().default(null),
     pad_token_id: tokenId,
     padding_side: z.enum(['right', 'left']),
     max_length: z.int().positive(),

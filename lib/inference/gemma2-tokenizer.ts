@@ -3,8 +3,16 @@ import * as path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UserInputError } from '../errors';
 
-/** Token ids of one text, without special tokens added (text that spells one, like "<bos>", still maps to it). */
-export type EncodePiece = (text: string) => number[];
+/**
+ * The exported tokenizer as the input recipe uses it: `encode` gives the ids of one text without
+ * special tokens added (text that spells one, like "<bos>", still maps to it); `decode` turns ids back
+ * into text with the tokenizer's own decoder, special tokens kept and no clean-up of spaces, as
+ * Python's `backend_tokenizer.decode` does.
+ */
+export interface TextTokenizer {
+  encode(text: string): number[];
+  decode(ids: readonly number[]): string;
+}
 
 function readJson(file: string): object {
   try {
@@ -17,7 +25,7 @@ function readJson(file: string): object {
 }
 
 /** The exported tokenizer folder (tokenizer.json, tokenizer_config.json) in pure JS, as transformers' fast tokenizer reads it. */
-export function loadTokenizer(dir: string): EncodePiece {
+export function loadTokenizer(dir: string): TextTokenizer {
   const tokenizerFile = path.join(dir, 'tokenizer.json');
   const configFile = path.join(dir, 'tokenizer_config.json');
   const config = fs.existsSync(configFile) ? readJson(configFile) : {};
@@ -27,5 +35,9 @@ export function loadTokenizer(dir: string): EncodePiece {
   } catch (err) {
     throw new UserInputError(`${tokenizerFile}: cannot load the tokenizer (${(err as Error).message})`);
   }
-  return (text) => tokenizer.encode(text, { add_special_tokens: false }).ids;
+  return {
+    encode: (text) => tokenizer.encode(text, { add_special_tokens: false }).ids,
+    // The library refuses an empty list; Python's decoder gives ''.
+    decode: (ids) => (ids.length === 0 ? '' : tokenizer.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false })),
+  };
 }

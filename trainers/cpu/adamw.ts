@@ -13,6 +13,8 @@ export interface AdamState {
 export interface ScheduleSettings {
   totalSteps: number;
   warmupRatio: number;
+  /** Cosine periods over the decay (transformers' num_cycles): 0.5 decays to 0. */
+  numCycles: number;
 }
 
 export function warmupSteps(s: ScheduleSettings): number {
@@ -21,15 +23,16 @@ export function warmupSteps(s: ScheduleSettings): number {
 
 /**
  * Learning-rate multiplier of the optimizer step that moves the step counter from `step` to `step + 1`:
- * linear warm-up (step+1)/warmup, then cosine decay to 0 at `totalSteps`. Unlike transformers'
- * schedule the first step already has a nonzero rate, so no step is wasted.
+ * linear warm-up (step+1)/warmup, then transformers' cosine max(0, 0.5 (1 + cos(2 pi numCycles progress))),
+ * which reaches 0 at `totalSteps` for numCycles 0.5. Unlike transformers' schedule the first step
+ * already has a nonzero rate, so no step is wasted. trainers/gpu/arena_trainer/schedule.py is the same.
  */
 export function lrMultiplier(step: number, s: ScheduleSettings): number {
   const warmup = warmupSteps(s);
   if (step < warmup) return (step + 1) / warmup;
   const decaySteps = Math.max(1, s.totalSteps - warmup);
   const progress = Math.min(1, (step - warmup) / decaySteps);
-  return 0.5 * (1 + Math.cos(Math.PI * progress));
+  return Math.max(0, 0.5 * (1 + Math.cos(2 * Math.PI * s.numCycles * progress)));
 }
 
 /**

@@ -145,7 +145,17 @@ export async function trainCommand(
     if (rows === 0) throw new UserInputError(`${spec.train_data}: shard ${spec.shard.index} of ${spec.shard.count} has no training rows in epoch ${e}`);
     epochSteps.push(stepsInEpoch(rows, t.batch_size, t.grad_accumulation));
   }
-  const schedule: ScheduleSettings = { totalSteps: epochSteps.reduce((a, b) => a + b, 0), warmupRatio: t.warmup_ratio };
+  // Every shard follows the largest shard's schedule, so a smaller one does not run ahead of the
+  // learning rates of the others it is averaged with each round.
+  let totalSteps = 0;
+  for (let index = 0; index < spec.shard.count; index++) {
+    let steps = 0;
+    for (let e = 0; e < t.epochs; e++) {
+      steps += stepsInEpoch(trainingRowIndices(train, { index, count: spec.shard.count }, cfg.augment.mode, e).length, t.batch_size, t.grad_accumulation);
+    }
+    totalSteps = Math.max(totalSteps, steps);
+  }
+  const schedule: ScheduleSettings = { totalSteps, warmupRatio: t.warmup_ratio, numCycles: t.scheduler.num_cycles };
 
   const { checkpoint: c, from } = startingPoint(spec, dims, featureColumns, train);
   const s = c.state;

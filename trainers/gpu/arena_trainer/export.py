@@ -94,7 +94,7 @@ def export_command(spec: dict) -> None:
         raise UserInputError(f"{spec['feature_columns']}: feature columns differ from those of checkpoint {spec['checkpoint']}")
     model.backbone = model.backbone.merge_and_unload()
     tokenizer = load_tokenizer(st.model.basemodel_path)
-    encoder = TextEncoder(tokenizer, st.model.max_length, st.model.truncation)
+    encoder = TextEncoder(tokenizer, st.model.inference_max_length, st.model.truncation, st.model.tokenization)
 
     out = spec["output_dir"]
     os.makedirs(out, exist_ok=True)

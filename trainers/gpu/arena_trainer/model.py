@@ -1,5 +1,6 @@
-"""The preference model: a LoRA-adapted Gemma-2 backbone (4-bit NF4 on CUDA when asked), last-token
-pooled and L2-normalised, beside a feature branch on standardised features, then an MLP head."""
+"""The preference model: a LoRA-adapted Gemma-2 backbone (4-bit NF4 on CUDA when asked), pooled
+(`model.pooling`) and L2-normalised, beside a feature branch on (optionally standardised) features,
+then an MLP head."""
 
 import json
 import os
@@ -24,13 +25,27 @@ def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
     return (attention_mask.to(torch.float32) * positions).argmax(dim=-1)
 
 
+def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str) -> torch.Tensor:
+    """[N, H] float32. eos and last_token both take the last real position (under whole_string
+    tokenization that is the EOS); mean averages the real positions, as the reference's final commit."""
+    if pooling == "mean":
+        mask = attention_mask.unsqueeze(-1).to(torch.float32)
+        return (hidden.float() * mask).sum(dim=1) / mask.sum(dim=1)
+    index = last_token_index(attention_mask).view(-1, 1, 1).expand(-1, 1, hidden.shape[-1])
+    return hidden.gather(1, index).squeeze(1).float()
+
+
 class PreferenceModel(nn.Module):
     def __init__(self, backbone: nn.Module, hidden_size: int, feature_count: int, s: ModelSettings):
         super().__init__()
         self.backbone = backbone
         self.register_buffer("feature_mean", torch.zeros(feature_count))
         self.register_buffer("feature_std", torch.ones(feature_count))
+        self.pooling = s.pooling
         self.feature_branch = nn.Linear(feature_count, s.feature_dim)
+        if s.feature_init == "xavier_zero":
+            nn.init.xavier_uniform_(self.feature_branch.weight)
+            nn.init.zeros_(self.feature_branch.bias)
         self.head = nn.Sequential(
             nn.Linear(hidden_size + s.feature_dim, s.hidden_dim),
             nn.ReLU(),
@@ -43,8 +58,7 @@ class PreferenceModel(nn.Module):
         # Positions count real tokens only, so a left-padded row sees the same positions as unpadded.
         position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
         hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=False).last_hidden_state
-        index = last_token_index(attention_mask).view(-1, 1, 1).expand(-1, 1, hidden.shape[-1])
-        text = F.normalize(hidden.gather(1, index).squeeze(1).float(), dim=-1)
+        text = F.normalize(pool(hidden, attention_mask, self.pooling), dim=-1)
         scaled = (features.float() - self.feature_mean) / self.feature_std
         branch = F.normalize(self.feature_branch(scaled), dim=-1)
         return self.head(torch.cat([text, branch], dim=-1))

@@ -30,7 +30,7 @@ def predict_command(spec: dict) -> None:
     ids = table["id"]
     texts = {k: [v or "" for v in table[k]] for k in ("prompt", "response_a", "response_b")}
     features = feature_matrix(spec["data"], table, ids, columns, range(len(ids)))
-    encoder = TextEncoder(load_tokenizer(st.model.basemodel_path), st.model.max_length, st.model.truncation)
+    encoder = TextEncoder(load_tokenizer(st.model.basemodel_path), st.model.inference_max_length, st.model.truncation, st.model.tokenization)
     autocast, _ = autocast_for(device)
     batch_size = spec["batch_size"] or st.eval_batch_size
     log(f"predict {len(ids)} rows of {spec['data']} on {device}{' (4-bit)' if quantize else ''}, batches of {batch_size}")

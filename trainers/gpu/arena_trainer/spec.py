@@ -34,6 +34,11 @@ class ModelSettings:
     quantization: str
     max_length: int
     truncation: str
+    tokenization: str
+    pooling: str
+    inference_max_length: int
+    feature_init: str
+    feature_scaling: str
     feature_dim: int
     hidden_dim: int
     head_dropout: float
@@ -50,6 +55,7 @@ class TrainerSettings:
     lr_head: float
     weight_decay: float
     warmup_ratio: float
+    num_cycles: float
     checkpoint_every_steps: int
     early_stopping_patience: int
     step_delay_ms: int
@@ -82,12 +88,22 @@ def settings_from_config(file: str, config) -> Settings:
         raise UserInputError(f"{file}: config.model.lora.target_modules: must be a non-empty list of module names")
     if m["max_length"] < 16:
         raise UserInputError(f"{file}: config.model.max_length: {m['max_length']} leaves no room for the text template; use 16 or more")
+    if m["pooling"] == "eos" and m["tokenization"] != "whole_string":
+        raise UserInputError(f"{file}: config.model.pooling: eos pools the EOS, which only tokenization whole_string appends; use last_token with pieces")
+    inference_max_length = m["inference_max_length"] or m["max_length"]
+    if inference_max_length < 16:
+        raise UserInputError(f"{file}: config.model.inference_max_length: {inference_max_length} leaves no room for the text template; use 16 or more")
     lora = m["lora"]
     model = ModelSettings(
         basemodel_path=m["basemodel_path"],
         quantization=m["quantization"],
         max_length=m["max_length"],
         truncation=m["truncation"],
+        tokenization=m["tokenization"],
+        pooling=m["pooling"],
+        inference_max_length=inference_max_length,
+        feature_init=m["feature_init"],
+        feature_scaling=m["feature_scaling"],
         feature_dim=m["feature_dim"],
         hidden_dim=m["hidden_dim"],
         head_dropout=float(m["head_dropout"]),
@@ -102,6 +118,7 @@ def settings_from_config(file: str, config) -> Settings:
         lr_head=float(t["lr"]["head"]),
         weight_decay=float(t["weight_decay"]),
         warmup_ratio=float(t["warmup_ratio"]),
+        num_cycles=float(t["scheduler"]["num_cycles"]),
         checkpoint_every_steps=t["checkpoint_every_steps"],
         early_stopping_patience=t["early_stopping_patience"],
         step_delay_ms=t["step_delay_ms"],

@@ -58,6 +58,15 @@ def steps_in_epoch(rows: int, batch_size: int, accumulation: int) -> int:
     return math.ceil(math.ceil(rows / batch_size) / accumulation)
 
 
+def schedule_steps(train, shard_count: int, augment_mode: str, t) -> int:
+    """The schedule's length, the same for every shard: the largest shard's optimizer steps, so a
+    smaller shard does not run ahead of the others' learning rates (they are averaged every round)."""
+    return max(
+        sum(steps_in_epoch(len(training_row_indices(train, {"index": i, "count": shard_count}, augment_mode, e)), t.batch_size, t.grad_accumulation) for e in range(t.epochs))
+        for i in range(shard_count)
+    )
+
+
 def evaluate(model, encoder, split, device, batch_size: int, autocast) -> tuple:
     """Mean BCE and accuracy (p >= 0.5 means model_a) over every row of `split`, dropout off."""
     model.eval()
@@ -121,11 +130,12 @@ def train_command(spec: dict) -> None:
             raise UserInputError(f"{spec['train_data']}: shard {shard['index']} of {shard['count']} has no training rows in epoch {e}")
         rows_per_epoch.append(rows)
     epoch_steps = [steps_in_epoch(rows, t.batch_size, t.grad_accumulation) for rows in rows_per_epoch]
-    total_steps = sum(epoch_steps)
+    # DDP ranks already run the largest rank's step count; independent shards share the largest shard's.
+    total_steps = sum(epoch_steps) if ranks else schedule_steps(train, shard["count"], st.augment_mode, t)
 
     device = distributed.join(ranks) if ranks else pick_device()
     quantize = st.model.quantization == "4bit" and device.type == "cuda"
-    encoder = TextEncoder(load_tokenizer(st.model.basemodel_path), st.model.max_length, st.model.truncation)
+    encoder = TextEncoder(load_tokenizer(st.model.basemodel_path), st.model.max_length, st.model.truncation, st.model.tokenization)
     model = build_model(st.model, len(feature_columns), device, init_seed=derive_seed(st.seed, INIT_STREAM), quantize=quantize, training=True)
     params = trainable_parameters(model)
     names = {p: n for n, p in params.items()}
@@ -152,9 +162,10 @@ def train_command(spec: dict) -> None:
         origin = f"initialised from {source}"
     else:
         state = fresh_state(rnd["epoch_start"])
-        mean, std = feature_scaling(train)
-        model.feature_mean.copy_(torch.from_numpy(mean))
-        model.feature_std.copy_(torch.from_numpy(std))
+        if st.model.feature_scaling == "standardize":
+            mean, std = feature_scaling(train)
+            model.feature_mean.copy_(torch.from_numpy(mean))
+            model.feature_std.copy_(torch.from_numpy(std))
         seed_everything(dropout_seed)
         origin = "fresh initialisation"
 
@@ -219,7 +230,7 @@ def train_command(spec: dict) -> None:
                 # The history and progress count every rank's rows.
                 step_loss, all_rows = distributed.summed([step_loss, step_rows], device)
                 step_rows = int(all_rows)
-            multiplier = lr_multiplier(state["step"], total_steps, t.warmup_ratio)
+            multiplier = lr_multiplier(state["step"], total_steps, t.warmup_ratio, t.num_cycles)
             for group in optimizer.param_groups:
                 group["lr"] = group["base_lr"] * multiplier
             if scaler:

