@@ -19,7 +19,7 @@ describe('pipeline validation', () => {
     const pipeline = loadPipeline('train-pipeline');
     assert.deepEqual(
       pipeline.stages.map((s) => s.name),
-      ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit'],
+      ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit', 'package'],
     );
     const train = pipeline.stages.find((s) => s.name === 'train')!;
     assert.equal(train.queue, 'gpu');

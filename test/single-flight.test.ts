@@ -9,7 +9,7 @@ import { listEntries } from '../lib/store/entries';
 import { readLease } from '../lib/store/lease';
 import { checkpointSteps, removeDir, sampleData, spawnWorkerProcess, startRun, startTemporal, startWorkers, tempDir, waitFor, type RunningWorkers } from './helpers/temporal';
 
-const STAGES = ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit'];
+const STAGES = ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit', 'package'];
 
 describe('single flight: a stage key is computed once however many runs need it', () => {
   let env: TestWorkflowEnvironment;
