@@ -82,7 +82,7 @@ def compute_features(package_dir: str, test_file: str, work_dir: str) -> tuple:
         connection.execute("CREATE OR REPLACE TABLE text_measure_values AS SELECT * FROM measure_rows")
         for field in TEXT_FIELDS:
             connection.execute(plan["field_sql"][field].replace(SCAN, scan))
-        result = connection.execute(plan["table_sql"].replace(SCAN, scan)).fetch_arrow_table()
+        result = connection.execute(plan["table_sql"].replace(SCAN, scan)).to_arrow_table()
     finally:
         connection.close()
     columns = plan["columns"]
