@@ -134,7 +134,7 @@ describe('arena package: a tiny Gemma-2 run as an offline Kaggle notebook', () =
   it('the packaged Python features equal the pipeline features on every real sample row and on the multilingual fixtures', async () => {
     const columns = (JSON.parse(readFileSync(path.join(result.stages['features']!.dir, 'feature_columns.json'), 'utf8')).columns as { name: string }[]).map((c) => c.name);
     const dataset = path.join(result.stages['package']!.dir, 'dataset');
-    const python = (table: string, out: string) => execFileSync(notebookPython, ['-m', 'arena_infer.features', dataset, table, out], { env: { ...process.env, PYTHONPATH: dataset } });
+    const python = (table: string, out: string) => execFileSync(notebookPython, ['-m', 'arena_infer.features', dataset, table, out], { env: { ...process.env, PYTHONPATH: dataset, PYTHONDONTWRITEBYTECODE: '1' } });
     // Every ingested sample row (training and test), as a WSDM test file.
     const ingested = path.join(scratch, 'ingested-rows.parquet');
     await withDuckDB((c) => c.run(`COPY (SELECT id, prompt, response_a, response_b FROM read_parquet('${path.join(result.stages['ingest']!.dir, 'ingested.parquet')}')) TO '${ingested}' (FORMAT parquet)`));
@@ -168,7 +168,8 @@ describe('arena package: a tiny Gemma-2 run as an offline Kaggle notebook', () =
     assert.deepEqual(notebookWinners, pipelineWinners);
     // p(model_a) of the pipeline's own inference (the exported model, with swap-TTA) on the same rows.
     const ours = await predict({ modelDir: result.stages['train']!.dir, table: path.join(result.stages['features']!.dir, 'test_features.parquet'), batchSize: 16, tta: true, featureColumnsFile: path.join(result.stages['features']!.dir, 'feature_columns.json') });
-    const pipelineP = new Map(ours.ids.map((id, i) => [id, combineSwapTta(ours.pA, ours.pASwapped!)[i]!]));
+    const combined = combineSwapTta(ours.pA, ours.pASwapped!);
+    const pipelineP = new Map(ours.ids.map((id, i) => [id, combined[i]!]));
     const notebookP = await rowsById(path.join(working, 'arena-infer-work', 'predictions.parquet'), ['p_a']);
     const maxAbs = Math.max(...[...pipelineP].map(([id, p]) => Math.abs(p - notebookP.get(id)![0]!)));
     console.log(`# notebook: ${notebookWinners.size} rows in ${seconds.toFixed(1)} s on CPU; max |p_a pipeline - notebook| ${maxAbs}`);
@@ -181,7 +182,7 @@ describe('arena package: a tiny Gemma-2 run as an offline Kaggle notebook', () =
     cpSync(path.join(result.stages['package']!.dir, 'dataset'), dataset, { recursive: true });
     edit(dataset);
     const run = spawnSync(notebookPython, ['-m', 'arena_infer', '--package', dataset, '--basemodel', path.join(models, 'gemma2-tiny'), '--test', testFile, '--out', path.join(scratch, `${name}.csv`), '--work', path.join(scratch, `${name}-work`)], {
-      env: { ...process.env, PYTHONPATH: dataset },
+      env: { ...process.env, PYTHONPATH: dataset, PYTHONDONTWRITEBYTECODE: '1' },
       encoding: 'utf8',
     });
     assert.equal(existsSync(path.join(scratch, `${name}.csv`)), false, 'no submission from a refused package');

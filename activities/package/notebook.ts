@@ -49,6 +49,8 @@ export function inferenceNotebook(o: NotebookOptions): object {
     ),
     codeCell(
       [
+        '# /kaggle/input is read-only: no bytecode next to the package\'s modules.',
+        'sys.dont_write_bytecode = True',
         'sys.path.insert(0, PACKAGE)',
         'from arena_infer.predict import predict',
         '',

@@ -63,7 +63,8 @@ def score_on_devices(package_dir: str, basemodel_dir: str, table: pa.Table, work
     for d in range(devices):
         part = os.path.join(work_dir, f"rows-{d}.parquet")
         pq.write_table(table.take(order[d::devices]), part)
-        env = {**os.environ, "CUDA_VISIBLE_DEVICES": str(d)}
+        # The package is on this process's sys.path (the notebook put it there), not on the child's.
+        env = {**os.environ, "CUDA_VISIBLE_DEVICES": str(d), "PYTHONPATH": os.pathsep.join(filter(None, [package_dir, os.environ.get("PYTHONPATH")]))}
         out = os.path.join(work_dir, f"scores-{d}.parquet")
         args = [sys.executable, "-m", "arena_infer.scoring", package_dir, basemodel_dir, part, out, str(batch_size)]
         workers.append((subprocess.Popen(args, env=env), out))
