@@ -64,7 +64,6 @@ describe('arena package: a tiny Gemma-2 run as an offline Kaggle notebook', () =
   before(async () => {
     const trainerPython = execFileSync('bash', ['scripts/setup-trainer-env.sh'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
     execFileSync(trainerPython, ['trainers/gpu/tests/tiny_gemma2.py', path.join(models, 'gemma2-tiny')], { cwd: REPO_ROOT, env: { ...process.env, PYTHONPATH: 'trainers/gpu' } });
-    notebookPython = execFileSync('bash', ['scripts/setup-notebook-env.sh'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
     // A WSDM-format test.parquet from the shared sample: its 3 test rows and 61 training rows
     // without their labels, each conversation's turns joined as ingest joins them.
     mkdirSync(path.dirname(testFile), { recursive: true });
@@ -84,6 +83,7 @@ describe('arena package: a tiny Gemma-2 run as an offline Kaggle notebook', () =
       overrides: { data: { ...overrides.data, test: { format: 'wsdm', path: testFile } }, trainer: { epochs: 1, round_epochs: 1, gpus: 1 }, kaggle: { dataset: DATASET } },
     });
     result = (await handle.result()) as PipelineResult;
+    notebookPython = execFileSync('bash', ['scripts/setup-notebook-env.sh'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
     // The notebook's inputs, where Kaggle would mount them: the package dataset and the backbone.
     symlinkSync(path.join(result.stages['package']!.dir, 'dataset'), path.join(input, DATASET.split('/')[1]!));
     mkdirSync(path.dirname(path.join(input, BASEMODEL_UNDER_INPUT)), { recursive: true });
