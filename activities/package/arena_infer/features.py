@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import PackageError
-from .text_counts import counts, similarity
+from .text_counts import counts, similarity, unknown_counts
 
 TEXT_FIELDS = ("prompt", "response_a", "response_b")
 SCAN = "{{scan}}"
@@ -69,6 +69,9 @@ def compute_features(package_dir: str, test_file: str, work_dir: str) -> tuple:
     features_dir = os.path.join(package_dir, "features")
     with open(os.path.join(features_dir, "plan.json"), encoding="utf-8") as f:
         plan = json.load(f)
+    missing = unknown_counts(plan["count_names"])
+    if missing:
+        raise PackageError(f"features/plan.json: count(s) {', '.join(missing)} of activities/features/text-counts.ts have no Python version in arena_infer/text_counts.py")
     table = read_test(test_file, plan["max_text_chars"])
     os.makedirs(work_dir, exist_ok=True)
     rows_file = os.path.join(work_dir, "test-rows.parquet")

@@ -26,6 +26,15 @@ PATTERNS = {
 COMPILED = {name: re.compile(pattern) for name, pattern in PATTERNS.items()}
 
 
+# Counts computed without a pattern.
+OTHERS = ("chars", "json")
+
+
+def unknown_counts(names: list) -> list:
+    """The plan's counts this module cannot compute: a pipeline count added without its Python twin."""
+    return [name for name in names if name not in PATTERNS and name not in OTHERS]
+
+
 def count(name: str, text: str) -> int:
     if name == "chars":
         return len(text)
