@@ -22,6 +22,7 @@ export function createActivities(env: ActivityEnvironment) {
     exportModel: temporalStage(stages.exportModel, env),
     evaluate: temporalStage(stages.evaluate, env),
     submit: temporalStage(stages.submit, env),
+    package: temporalStage(stages.package, env),
   };
 }
 

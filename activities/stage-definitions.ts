@@ -3,6 +3,7 @@ import { augmentStage } from './augment/stage';
 import { evaluateStage } from './evaluate/stage';
 import { featuresStage } from './features/stage';
 import { ingestStage } from './ingest/stage';
+import { packageStage } from './package/stage';
 import { splitStage } from './split/stage';
 import { submitStage } from './submit/stage';
 import type { DevicePool } from './train/device-pool';
@@ -20,6 +21,7 @@ export function stageDefinitions(devices: DevicePool) {
     exportModel: exportModelStage,
     evaluate: evaluateStage,
     submit: submitStage,
+    package: packageStage,
   } satisfies Record<string, StageDefinition>;
 }
 

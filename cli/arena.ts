@@ -13,6 +13,7 @@ import type { StageResult } from '../lib/stage';
 import { createWorkers, defaultStoreDir, REPO_ROOT } from '../worker';
 import { explainStage } from './explain';
 import { stageLogs } from './logs';
+import { packageRun } from './package';
 import { resultsOfStage, stageResultsOf } from './run-results';
 import { renderProgress } from './progress-bars';
 import { parseArgs, parseSetFlags } from './args';
@@ -32,6 +33,9 @@ const USAGE = `arena: run the arena-pipeline on Temporal
   arena explain STAGE [--config NAME] [--pipeline P] [--set k=v ...] [--run ID]
                                       print what enters the stage's cache key (with --run: that run's input hashes and key)
   arena logs ID STAGE                 print the logs kept beside a run's entries of STAGE (trainer logs, specs)
+  arena package ID [--out DIR] [--kaggle-dataset OWNER/SLUG]
+                                      write the run's offline Kaggle inference package (dataset/ and notebook/) to DIR
+                                      (default .arena/packages/ID) and print its size and estimated Kaggle run time
 
   arena store gc [--dry-run] [--keep-days N] [--keep-runs K] [--store DIR]
                                       remove orphaned scratch folders, and outputs and checkpoints that no run of
@@ -62,6 +66,8 @@ async function main(argv: string[]): Promise<number> {
       return explain(required(rest[0], 'explain needs a stage name'), args.flags);
     case 'logs':
       return logs(required(rest[0], 'logs needs a workflow id'), required(rest[1], 'logs needs a stage name'));
+    case 'package':
+      return packageCommand(required(rest[0], 'package needs a workflow id'), args.flags);
     case 'store':
       if (rest[0] === 'gc') return storeGcCommand(args.flags);
       if (rest[0] === 'du') return (console.log(storeDu(storeRoot(args.flags))), 0);
@@ -202,7 +208,7 @@ finished in ${seconds.toFixed(1)} s${m['synthetic'] === true ? '  (SYNTHETIC DAT
 validation accuracy ${num(m['accuracy'])}  log loss ${num(m['log_loss'])}  with swap-TTA ${num(tta['accuracy'])}  longer-answer baseline ${num(baseline['accuracy'])}
 submission: ${where('submit', 'submission.csv')}
 metrics:    ${where('evaluate', 'metrics.json')}
-report:     ${where('evaluate', 'report.html')}`);
+report:     ${where('evaluate', 'report.html')}${outcome.stages['package']?.summary['packaged'] === true ? `\nkaggle:     ${where('package', 'dataset')} and ${where('package', 'notebook')}` : ''}`);
 }
 
 async function explain(stage: string, flags: Flags): Promise<number> {
@@ -230,6 +236,22 @@ async function logs(workflowId: string, stage: string): Promise<number> {
       return 1;
     }
     console.log(stageLogs(defaultStoreDir(), results));
+    return 0;
+  } finally {
+    await c.close();
+  }
+}
+
+async function packageCommand(workflowId: string, flags: Flags): Promise<number> {
+  const c = await client();
+  try {
+    const { text } = await packageRun(c.client.workflow.getHandle(workflowId), {
+      workflowId,
+      outDir: path.resolve(typeof flags['out'] === 'string' ? flags['out'] : path.join(REPO_ROOT, '.arena', 'packages', workflowId)),
+      ...(typeof flags['kaggle-dataset'] === 'string' ? { kaggleDataset: flags['kaggle-dataset'] } : {}),
+      repoRoot: REPO_ROOT,
+    });
+    console.log(text);
     return 0;
   } finally {
     await c.close();

@@ -19,6 +19,8 @@ if ! compgen -G ".venv/lib/python3*/site-packages/pycld2-$PYCLD2_VERSION.dist-in
   .venv/bin/pip install --quiet --disable-pip-version-check "pycld2==$PYCLD2_VERSION"
 fi
 trainer_python="$(bash scripts/setup-trainer-env.sh)"
+# The Kaggle notebook's own venv (test/kaggle-package.test.ts runs the notebook in it), built once.
+bash scripts/setup-notebook-env.sh >/dev/null
 npx tsc --noEmit -p tsconfig.json
 PYTHONPATH=trainers/gpu "$trainer_python" -m pytest -q -p no:cacheprovider trainers/gpu
 # One file at a time: the workflow tests each start a server and worker processes, on 2 cores.

@@ -19,7 +19,7 @@ describe('pipeline validation', () => {
     const pipeline = loadPipeline('train-pipeline');
     assert.deepEqual(
       pipeline.stages.map((s) => s.name),
-      ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit'],
+      ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit', 'package'],
     );
     const train = pipeline.stages.find((s) => s.name === 'train')!;
     assert.equal(train.queue, 'gpu');
@@ -35,7 +35,7 @@ describe('pipeline validation', () => {
     const file = write('typos', 'stages:\n  - name: a\n    activity: ingset\n  - name: b\n    activity: features\n    needs: [a, c]\n');
     assert.throws(() => loadPipeline('typos', dir), {
       name: 'PipelineError',
-      message: `invalid pipeline 'typos':\n${file}:3: stages[0].activity: unknown activity 'ingset' (known: ingest, features, augment, split, train, evaluate, submit)\n${file}:6: stages[1].needs[1]: unknown stage 'c'`,
+      message: `invalid pipeline 'typos':\n${file}:3: stages[0].activity: unknown activity 'ingset' (known: ingest, features, augment, split, train, evaluate, submit, package)\n${file}:6: stages[1].needs[1]: unknown stage 'c'`,
     });
   });
 

@@ -99,7 +99,7 @@ describe('resume after crashes and fixes', () => {
     removeDir(logs);
   });
 
-  it('after a failure in evaluate and a fix, a resumed run executes only evaluate and submit', async () => {
+  it('after a failure in evaluate and a fix, a resumed run executes only evaluate, submit and package', async () => {
     const store = tempDir('fix-store');
     const taskQueue = 'fix-test';
     const input = { config: 'micro', overrides: { ...sampleData(), seed: 7 } };
@@ -130,7 +130,7 @@ describe('resume after crashes and fixes', () => {
     const resumed = await startRun(env, taskQueue, 'fix-and-resume', input);
     const result = (await resumed.result()) as PipelineResult;
     const executed = Object.entries(result.progress.stages).filter(([, s]) => s.executed > 0).map(([name]) => name);
-    assert.deepEqual(executed.sort(), ['evaluate', 'submit']);
+    assert.deepEqual(executed.sort(), ['evaluate', 'package', 'submit']);
     for (const stage of ['ingest', 'features', 'augment', 'split', 'train']) assert.equal(result.progress.stages[stage]!.state, 'cached');
     removeDir(store);
   });

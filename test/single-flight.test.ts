@@ -9,7 +9,7 @@ import { listEntries } from '../lib/store/entries';
 import { readLease } from '../lib/store/lease';
 import { checkpointSteps, removeDir, sampleData, spawnWorkerProcess, startRun, startTemporal, startWorkers, tempDir, waitFor, type RunningWorkers } from './helpers/temporal';
 
-const STAGES = ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit'];
+const STAGES = ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit', 'package'];
 
 describe('single flight: a stage key is computed once however many runs need it', () => {
   let env: TestWorkflowEnvironment;
@@ -41,7 +41,7 @@ describe('single flight: a stage key is computed once however many runs need it'
     for (const stage of STAGES) executions[stage] = results.reduce((sum, r) => sum + r.progress.stages[stage]!.executed, 0);
     const trainSteps = results[0]!.progress.stages['train']!.total;
     console.log(`stage executions over 3 concurrent runs: ${JSON.stringify(executions)} (train has ${trainSteps} sub-steps)`);
-    assert.deepEqual(executions, { ingest: 1, features: 1, augment: 1, split: 1, train: trainSteps, evaluate: 1, submit: 1 });
+    assert.deepEqual(executions, { ingest: 1, features: 1, augment: 1, split: 1, train: trainSteps, evaluate: 1, submit: 1, package: 1 });
     for (const r of results) {
       for (const stage of STAGES) assert.equal(r.progress.stages[stage]!.executed + r.progress.stages[stage]!.cacheHits, r.progress.stages[stage]!.total, `${stage}: every sub-step executed or shared`);
     }

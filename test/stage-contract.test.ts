@@ -199,7 +199,7 @@ describe('arena explain', () => {
     for (const step of ['trainShard', 'mergeShards', 'exportModel']) assert.match(train, new RegExp(`\\n${step} \\(sub-step of train\\)`));
     assert.match(train, /trainers\/cpu\/main\.ts/);
     await assert.rejects(explainStage(pipeline, CONFIGS['cpu']!, 'nope', REPO_ROOT), {
-      message: 'no stage \'nope\' in pipeline train-pipeline; its stages: ingest, features, augment, split, train, evaluate, submit',
+      message: 'no stage \'nope\' in pipeline train-pipeline; its stages: ingest, features, augment, split, train, evaluate, submit, package',
     });
   });
 });

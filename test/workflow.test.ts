@@ -14,7 +14,7 @@ import { saveHistoryIfAsked } from './helpers/histories';
 import { SAMPLE_DIR } from './fixtures/sample-splits';
 import { removeDir, sampleData, startRun, startTemporal, startWorkers, tempDir, waitFor, type RunningWorkers } from './helpers/temporal';
 
-const STAGES = ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit'];
+const STAGES = ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit', 'package'];
 
 describe('train-pipeline on a real Temporal dev server', () => {
   let env: TestWorkflowEnvironment;

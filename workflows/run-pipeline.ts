@@ -145,6 +145,8 @@ async function runStage(
     const result =
       stage.activity === 'train' ? await runTrainStage(stage, run.config, upstream, call, progress, reportMetric) : await call(stage.activity, stage.name, stage.params, upstream);
     progress.state = progress.executed === 0 ? 'cached' : 'done';
+    // A stage may name what it made (the package stage: where its package is) for the progress table.
+    if (typeof result.summary['detail'] === 'string') progress.detail = `${result.summary['detail']} in ${result.dir}`;
     publish();
     return result;
   } catch (err) {

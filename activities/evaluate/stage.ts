@@ -12,6 +12,7 @@ export const evaluateStage = defineStage({
   outputs: ['metrics.json', 'report.html'],
   trainer: (config) => predictionTrainer(config.evaluate.engine, config.trainer),
   async run(ctx) {
+    const started = performance.now();
     const metrics = await evaluate({
       ...predictionOptions(ctx, ctx.config.evaluate.engine),
       validTable: ctx.input('valid.parquet'),
@@ -33,6 +34,8 @@ export const evaluateStage = defineStage({
       ece: metrics.ece,
       tta: metrics.tta && { accuracy: metrics.tta.accuracy, log_loss: metrics.tta.log_loss },
       baseline_longer: { accuracy: metrics.baseline_longer.accuracy },
+      // Scoring throughput, for the package stage's Kaggle run-time estimate.
+      timing: { seconds: (performance.now() - started) / 1000, passes: ctx.config.evaluate.tta ? 2 : 1 },
     };
     return summary;
   },

@@ -33,13 +33,13 @@ export interface BuildFeaturesOptions {
  * A SQL file of per-text features: from one field's `texts` (row_idx, field, text) and
  * `text_measures` (measure-texts.ts), one row per (row_idx, field).
  */
-interface FeatureQuery {
+export interface FeatureQuery {
   /** Absolute path of the `.sql` file. */
   file: string;
   scope: FeatureScope;
 }
 
-function featureQueries(options: Pick<BuildFeaturesOptions, 'similarity' | 'sentiment'>): FeatureQuery[] {
+export function featureQueries(options: Pick<BuildFeaturesOptions, 'similarity' | 'sentiment'>): FeatureQuery[] {
   return [
     { file: codeFile(__dirname, 'text_features.sql'), scope: 'text' as const },
     { file: codeFile(__dirname, 'script_mix.sql'), scope: 'text' as const },
@@ -134,13 +134,7 @@ async function writeFeatureTable(
      WHERE ${TEXT_FIELDS.map((f) => `features_${f}.row_idx IS DISTINCT FROM s.file_row_number`).join(' OR ')}`,
   ));
   if (Number(misaligned.getRows()[0][0]) !== 0) throw new Error(`${table}: feature rows out of step with input rows`);
-  await timed('write', () =>
-    connection.run(
-      `COPY (SELECT s.* EXCLUDE (file_row_number), ${columns.map((c) => `${c.expression} AS ${ident(c.name).text}`).join(', ')}
-             FROM ${scan} s POSITIONAL JOIN features_prompt p POSITIONAL JOIN features_response_a a POSITIONAL JOIN features_response_b b)
-       TO ${literal(output).text} (${PARQUET_OPTIONS})`,
-    ),
-  );
+  await timed('write', () => connection.run(`COPY (${featureTableSql(scan, columns)}) TO ${literal(output).text} (${PARQUET_OPTIONS})`));
   return rows;
 }
 
@@ -149,16 +143,28 @@ async function writeFeatureTable(
  * that field's texts and measures), one row per input row, in input order.
  */
 async function featuresOf(connection: DuckDBConnection, field: TextField, scan: string, queries: FeatureQuery[]): Promise<void> {
+  await connection.run(fieldFeaturesSql(field, scan, queries));
+}
+
+/**
+ * The statement that builds `features_<field>` from `text_measure_values` and `scan` (which has
+ * `file_row_number`); exported so that the Kaggle package runs this very SQL (activities/package).
+ */
+export function fieldFeaturesSql(field: TextField, scan: string, queries: readonly FeatureQuery[]): string {
   const parts = queries
     .filter((q) => q.scope === 'text' || field !== 'prompt')
     .map((q, i) => `(\n${readSql(q.file)}\n) q${i}${i > 0 ? ' USING (row_idx, field)' : ''}`);
-  await connection.run(
-    `CREATE OR REPLACE TABLE features_${field} AS
+  return `CREATE OR REPLACE TABLE features_${field} AS
      WITH text_measures AS (${textMeasuresOf(field)}),
        texts AS (SELECT file_row_number AS row_idx, '${field}' AS field, ${field} AS text FROM ${scan})
      SELECT * FROM ${parts.join(' JOIN ')}
-     ORDER BY row_idx`,
-  );
+     ORDER BY row_idx`;
+}
+
+/** The input rows with every feature column, from the three `features_<field>` tables. */
+export function featureTableSql(scan: string, columns: readonly ComputedFeatureColumn[]): string {
+  return `SELECT s.* EXCLUDE (file_row_number), ${columns.map((c) => `${c.expression} AS ${ident(c.name).text}`).join(', ')}
+             FROM ${scan} s POSITIONAL JOIN features_prompt p POSITIONAL JOIN features_response_a a POSITIONAL JOIN features_response_b b`;
 }
 
 /** Rows with a sentiment score for at least one response (its lexicon's language: sentiment.sql). */

@@ -190,6 +190,28 @@ export const submitSchema = z
   })
   .describe('submission');
 
+const kaggleSlugSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected owner/slug');
+
+export const kaggleSchema = z
+  .strictObject({
+    competition: z.string().min(1).default('wsdm-cup-multilingual-chatbot-arena').describe('the competition whose data the notebook reads: /kaggle/input/<competition>/test.parquet'),
+    basemodel: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9][A-Za-z0-9_.-]*){1,4}$/, 'expected a Kaggle model handle owner/model/framework/variation/version or a dataset owner/slug')
+      .default('google/gemma-2/transformers/gemma-2-9b-it/2')
+      .describe('the Kaggle model (owner/model/framework/variation/version) or dataset (owner/slug) holding model.basemodel_path\'s weights; the package never copies them. Default: Gemma-2-9B-it, the backbone the reference project fine-tuned'),
+    dataset: kaggleSlugSchema.nullable().default(null).describe('owner/slug of the Kaggle dataset the package is uploaded as (`arena package --kaggle-dataset` overrides it)'),
+    test_rows: z.int().positive().default(25000).describe("rows of the competition's hidden test set, for the run-time estimate"),
+    time_limit_hours: z.number().positive().default(12).describe("the competition's notebook run-time limit; `arena package` warns when the estimate passes 80% of it"),
+    t4_speed_factor: z
+      .number()
+      .positive()
+      .default(0.15)
+      .describe("throughput of one T4 relative to the device that ran the run's evaluation; 0.15 is an H100/A100-class GPU's (T4: 65 fp16 TFLOPs and 320 GB/s, about 1/6 of an A100's bandwidth); set 1 for a T4, about 30 for a CPU-only evaluation"),
+    devices: z.int().positive().default(2).describe('GPUs of the Kaggle notebook (2 for 2xT4), one scoring process each'),
+  })
+  .describe('packaging a run as an offline Kaggle inference notebook (`arena package`)');
+
 export const runConfigSchema = z
   .strictObject({
     name: z.string().min(1).describe('config name; set from the file name'),
@@ -203,6 +225,7 @@ export const runConfigSchema = z
     trainer: trainerSchema.default(trainerSchema.parse({})),
     evaluate: evaluateSchema.default(evaluateSchema.parse({})),
     submit: submitSchema.default(submitSchema.parse({})),
+    kaggle: kaggleSchema.default(kaggleSchema.parse({})),
   })
   .describe('a named run config');
 
