@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { codeFile } from './stage-contract/code-file';
 
 /**
  * Language ID with WSDM's convention: per text and not SQL, so a port (the Kaggle package) redoes it
@@ -25,13 +26,18 @@ interface Cld2Binding {
 }
 
 const BINDING = path.join(__dirname, '..', 'native', 'cld2', 'build', 'Release', 'cld2_polyglot.node');
+/**
+ * What the binary is built from, named through codeFile so that they join the code version of
+ * every stage that labels languages: a change to the addon changes those stages' cache keys.
+ */
+const BINDING_SOURCES = [codeFile(__dirname, '../native/cld2/cld2_polyglot.cc'), codeFile(__dirname, '../native/cld2/binding.gyp')];
 
 let binding: Cld2Binding | undefined;
 
 /** Loaded on first use: a worker that runs no data stage (a GPU pod) needs no build of it. */
 function cld2(): Cld2Binding {
   if (!binding) {
-    if (!fs.existsSync(BINDING)) throw new Error(`${BINDING} is not built: run scripts/setup.sh (it builds native/cld2)`);
+    if (!fs.existsSync(BINDING)) throw new Error(`${BINDING} is not built: run scripts/setup.sh (it builds native/cld2 from ${BINDING_SOURCES.map((f) => path.basename(f)).join(' and ')})`);
     binding = require(BINDING) as Cld2Binding;
   }
   return binding;

@@ -112,6 +112,8 @@ describe('stage code versions are derived from the code', () => {
     for (const file of ['activities/features/python-char-classes.json', 'activities/features/text-measure-worker.ts', 'activities/features/sentiment.sql']) {
       assert.ok(filesOf('features (cpu)').has(file), `features: ${file}`);
     }
+    // The language-ID addon is built from its sources: they key both stages that label languages.
+    for (const stage of ['ingest (cpu)', 'features (cpu)']) for (const file of ['native/cld2/cld2_polyglot.cc', 'native/cld2/binding.gyp']) assert.ok(filesOf(stage).has(file), `${stage}: ${file}`);
     for (const file of ['lib/feature-columns.ts', 'activities/augment/augment.sql']) assert.ok(filesOf('augment (cpu)').has(file), `augment: ${file}`);
     assert.ok(filesOf('trainShard (cpu)').has('trainers/cpu/read-split.sql'));
     assert.ok(filesOf('trainShard (gpu)').has('trainers/gpu/arena_trainer/train.py'));
