@@ -110,6 +110,8 @@ export function trainShardStage(devices: DevicePool) {
         });
         await events.settled();
         summary['stopped_early'] = done.stopped_early === true;
+        // A trainer that does not say has trained every epoch it was given: round_steps rounds end.
+        summary['finished'] = done.finished ?? true;
       } finally {
         devices.release(device);
       }

@@ -114,8 +114,23 @@ export const trainerSchema = z
       ),
     early_stopping_patience: z.int().min(0).default(2).describe('evaluations without validation-loss gain before stopping; 0 disables'),
     gpus: z.int().positive().default(1).describe('parallel training shards, one per device'),
-    round_epochs: z.int().positive().default(1).describe('epochs between shard merges (the checkpoint handoff)'),
+    round_epochs: z
+      .int()
+      .positive()
+      .nullable()
+      .optional()
+      .describe('epochs between shard merges (the checkpoint handoff); 1 when neither this nor round_steps is set; null unsets an inherited value'),
     step_delay_ms: z.int().min(0).default(0).describe('sleep after each step; only for tests that must catch a run mid-training'),
+    round_steps: z
+      .int()
+      .positive()
+      .optional()
+      .describe('optimizer steps between shard merges (local SGD): each shard trains K steps a round from where it stopped; excludes round_epochs'),
+  })
+  // Both set would leave it ambiguous which one the rounds follow.
+  .refine((t) => t.round_steps === undefined || t.round_epochs == null, {
+    path: ['round_steps'],
+    message: 'excludes trainer.round_epochs; set one of them (round_epochs: null unsets an inherited value)',
   })
   .describe('trainer settings');
 
