@@ -108,7 +108,8 @@ export function evaluateSplit(c: Checkpoint, split: SplitRows, texts: TextRowCac
   return { loss: loss / n, accuracy: correct / n };
 }
 
-function epochOrder(spec: TrainSpec, train: SplitRows, epoch: number): Int32Array {
+/** The shard's rows of `epoch` in training order: a pure function of (seed, epoch, shard), so a round can resume it. */
+export function epochOrder(spec: TrainSpec, train: SplitRows, epoch: number): Int32Array {
   const order = trainingRowIndices(train, spec.shard, spec.config.augment.mode, epoch);
   shuffleInPlace(order, new Mulberry32(deriveSeed(spec.config.seed, SHUFFLE_STREAM, epoch, spec.shard.index, spec.shard.count)));
   return order;
