@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -62,6 +63,8 @@ describe('train stage with trainer.round_steps on a real Temporal dev server', (
     assert.equal(scheduled.filter((n) => n === 'trainShard').length, both * 2 + (rounds - both));
     assert.equal(scheduled.filter((n) => n === 'mergeShards').length, both);
     assert.equal(scheduled.filter((n) => n === 'exportModel').length, 1);
-    assert.ok(result.stages['evaluate'], 'the run went on to evaluate the merged model');
+    const report = readFileSync(path.join(result.stages['evaluate']!.dir, 'report.html'), 'utf8');
+    assert.match(report, /Training loss per shard/);
+    assert.match(report, /Merged training loss per round/);
   });
 });

@@ -13,6 +13,8 @@ export const CHECKPOINT_FORMAT = 'arena-cpu-mlp-checkpoint/1';
 
 export interface TrainLossEntry {
   shard: number;
+  /** The round (spec round.index) the step was trained in: the report's per-round loss groups by it. */
+  round: number;
   step: number;
   epoch: number;
   rows: number;

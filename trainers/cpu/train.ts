@@ -203,7 +203,7 @@ export async function trainCommand(
       const stepLrs = { backbone: lrs.backbone * multiplier, features: lrs.features * multiplier, head: lrs.head * multiplier };
       adamwStep(dims, c.params, grads as Params, c.adam, s.step + 1, stepLrs, t.weight_decay, 1 / rows);
       s.step += 1;
-      s.history.train.push({ shard: spec.shard.index, step: s.step, epoch: s.epoch, rows, loss: loss / rows, batches: [firstBatch, s.batchInEpoch] });
+      s.history.train.push({ shard: spec.shard.index, round: spec.round.index, step: s.step, epoch: s.epoch, rows, loss: loss / rows, batches: [firstBatch, s.batchInEpoch] });
 
       lastProgress = { ...lastProgress, rows: lastProgress.rows + rows, loss: lastProgress.loss + loss, steps: lastProgress.steps + 1 };
       const now = Date.now();

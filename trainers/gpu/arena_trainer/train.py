@@ -193,7 +193,7 @@ def train_command(spec: dict) -> None:
                 optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             state["step"] += 1
-            state["history"]["train"].append({"shard": shard["index"], "step": state["step"], "epoch": state["epoch"], "rows": step_rows, "loss": step_loss / step_rows, "batches": [first, last]})
+            state["history"]["train"].append({"shard": shard["index"], "round": rnd["index"], "step": state["step"], "epoch": state["epoch"], "rows": step_rows, "loss": step_loss / step_rows, "batches": [first, last]})
 
             window["rows"] += step_rows
             window["loss"] += step_loss
