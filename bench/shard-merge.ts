@@ -105,7 +105,12 @@ async function cpuModel(): Promise<void> {
     console.log('| --- | --- | --- | --- | --- | --- |');
     let start = Date.now();
     const single = await train(dir, 'single', cfg, { index: 0, count: 1 }, { index: 0, epoch_start: 0, epoch_end: EPOCHS }, null);
-    console.log(`| 1 process | 1 | 0 | ${lossOf(single.checkpoint).toFixed(4)} | - | ${((Date.now() - start) / 1000).toFixed(1)} |`);
+    console.log(`| 1 process, batch ${cfg.trainer.batch_size} | 1 | 0 | ${lossOf(single.checkpoint).toFixed(4)} | - | ${((Date.now() - start) / 1000).toFixed(1)} |`);
+    // The 2 shards' global batch (2 × batch_size a step): the same steps and learning rates as theirs.
+    start = Date.now();
+    const global = { ...cfg, trainer: { ...cfg.trainer, batch_size: 2 * cfg.trainer.batch_size } };
+    const wide = await train(dir, 'single-wide', global, { index: 0, count: 1 }, { index: 0, epoch_start: 0, epoch_end: EPOCHS }, null);
+    console.log(`| 1 process, batch ${global.trainer.batch_size} | 1 | 0 | ${lossOf(wide.checkpoint).toFixed(4)} | - | ${((Date.now() - start) / 1000).toFixed(1)} |`);
     for (const k of [1, 10, 50, 'epoch'] as const) {
       start = Date.now();
       const run = await shardRounds(dir, `k${k}`, cfg, 2, k);
