@@ -103,7 +103,12 @@ def main() -> None:
         # One process over the originals: as many examples as the two per_gpu shards together (each
         # pair once an epoch; the shards see half of them swapped).
         single = train(deep_merge(config, {"augment": {"mode": "none"}}), dataset, os.path.join(folder, "single"), {"index": 0, "count": 1}, {"index": 0, "epoch_start": 0, "epoch_end": EPOCHS}, None)
-        print(f"| 1 process (originals) | - | 1 | 0 | {validation_loss(config, dataset, single['checkpoint']):.4f} | - | {time.perf_counter() - start:.0f} |", flush=True)
+        print(f"| 1 process (originals), batch 4 | - | 1 | 0 | {validation_loss(config, dataset, single['checkpoint']):.4f} | - | {time.perf_counter() - start:.0f} |", flush=True)
+        # The shards' global batch (2 × 4 a step): as many optimizer steps as each shard takes.
+        start = time.perf_counter()
+        wide = deep_merge(config, {"augment": {"mode": "none"}, "trainer": {"batch_size": 8}})
+        single = train(wide, dataset, os.path.join(folder, "single-wide"), {"index": 0, "count": 1}, {"index": 0, "epoch_start": 0, "epoch_end": EPOCHS}, None)
+        print(f"| 1 process (originals), batch 8 | - | 1 | 0 | {validation_loss(config, dataset, single['checkpoint']):.4f} | - | {time.perf_counter() - start:.0f} |", flush=True)
         for steps in ("epoch", 1, 10, 50):
             for method in ("exact", "factor_mean"):
                 start = time.perf_counter()
