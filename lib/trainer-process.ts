@@ -18,7 +18,7 @@ export type TrainerEvent =
   | { event: 'progress'; step: number; epoch: number; loss: number; rows_per_s?: number; lr?: number }
   | { event: 'checkpoint'; step: number; path: string }
   | { event: 'metrics'; step: number; epoch: number; train_loss?: number; valid_loss?: number; valid_accuracy?: number }
-  | { event: 'done'; checkpoint?: string; model?: string; predictions?: string; step?: number; stopped_early?: boolean; merge_residual?: MergeResidual }
+  | { event: 'done'; checkpoint?: string; model?: string; predictions?: string; step?: number; stopped_early?: boolean; finished?: boolean; merge_residual?: MergeResidual }
   | { event: 'error'; kind: 'user' | 'oom' | 'preempted' | 'internal'; message: string };
 
 const EVENT_NAMES = new Set(['start', 'progress', 'checkpoint', 'metrics', 'done', 'error']);

@@ -29,7 +29,16 @@ export const trainSpecSchema = z.strictObject({
     .strictObject({ index: z.int().min(0), count: z.int().positive() })
     .refine((s) => s.index < s.count, 'shard.index must be below shard.count'),
   round: z
-    .strictObject({ index: z.int().min(0), epoch_start: z.int().min(0), epoch_end: z.int().positive() })
+    .strictObject({
+      index: z.int().min(0),
+      epoch_start: z.int().min(0),
+      epoch_end: z.int().positive(),
+      step_end: z
+        .int()
+        .positive()
+        .optional()
+        .describe('stop once the optimizer step count (counted across rounds) reaches this (trainer.round_steps: (index + 1) * K); absent: train up to epoch_end'),
+    })
     .refine((r) => r.epoch_start < r.epoch_end, 'round.epoch_start must be below round.epoch_end'),
   init_from: path.nullable().optional().describe('checkpoint the round starts from; absent or null for a fresh start'),
   resume_from: path.nullable().optional().describe('checkpoint of this shard and round to resume from; wins over init_from'),

@@ -9,6 +9,8 @@ npx tsx bench/train.ts
 npx tsx bench/inference.ts
 # The Gemma-2 path on a tiny random model (builds the trainer environment once): tokenizing and scoring.
 npx tsx bench/gemma2-inference.ts
+# Shards merged every K steps (round_steps) or epoch against one process: CPU model and tiny Gemma-2 (exact vs factor-mean LoRA merge).
+npx tsx bench/shard-merge.ts
 # What a crashed GPU pod costs a run (two real runs through a Temporal dev server).
 npx tsx bench/resume.ts
 # The readers' fuzz test at length: mutated sample files through ingest, errors counted by kind.

@@ -186,8 +186,33 @@ describe('metrics', () => {
         { shard: 1, step: 2, epoch: 0, train_loss: 0.5, valid_loss: 0.25, valid_accuracy: 0.75 },
       ],
     });
-    assert.deepEqual(curves, { trainLoss: [[1, 0.5], [2, 0.4]], validLoss: [[0, 0.5]], validAccuracy: [[0, 0.625]], trainLossPerEpoch: [[0, 0.5]] });
-    assert.deepEqual(trainingCurves(undefined), { trainLoss: [], validLoss: [], validAccuracy: [], trainLossPerEpoch: [] });
+    assert.deepEqual(curves, {
+      trainLoss: [[1, 0.5], [2, 0.4]],
+      validLoss: [[0, 0.5]],
+      validAccuracy: [[0, 0.625]],
+      trainLossPerEpoch: [[0, 0.5]],
+      shardLoss: [
+        { shard: 0, points: [[1, 0.75], [2, 0.4]] },
+        { shard: 1, points: [[1, 0.25]] },
+      ],
+      roundLoss: [],
+    });
+    assert.deepEqual(trainingCurves(undefined), { trainLoss: [], validLoss: [], validAccuracy: [], trainLossPerEpoch: [], shardLoss: [], roundLoss: [] });
+  });
+
+  it("a sharded history gives each round's loss over all shards, weighted by rows, at its last step", () => {
+    const curves = trainingCurves({
+      train_loss_per_step: [
+        { shard: 0, round: 0, step: 1, rows: 30, loss: 0.6 },
+        { shard: 1, round: 0, step: 1, rows: 10, loss: 0.2 },
+        { shard: 0, round: 1, step: 2, rows: 30, loss: 0.4 },
+        { shard: 0, round: 1, step: 3, rows: 10, loss: 0.8 },
+      ],
+    });
+    assert.deepEqual(curves.roundLoss, [[1, 0.5], [3, 0.5]]);
+    assert.deepEqual(curves.shardLoss.map((s) => s.shard), [0, 1]);
+    // One shard: no per-shard or per-round curves.
+    assert.deepEqual(trainingCurves({ train_loss_per_step: [{ shard: 0, round: 0, step: 1, rows: 3, loss: 0.6 }] }).roundLoss, []);
   });
 
   it('swap TTA averages p(A|A,B) with 1 − p(A|B,A)', () => {

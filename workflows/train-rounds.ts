@@ -3,6 +3,7 @@ import type { ResolvedStage } from '../lib/pipeline/schema';
 import type { StageProgress } from '../lib/run-types';
 import type { Json, StageResult } from '../lib/stage';
 import type { StageCall } from './run-pipeline';
+import { runDdpTrainStage } from './train-ddp';
 
 interface RoundResidual {
   round: number;
@@ -24,10 +25,12 @@ function residualText(residuals: RoundResidual[]): string {
 
 /**
  * The composite train stage: `trainer.gpus` shards train in parallel, one activity per device;
- * after every `round_epochs` epochs a merge combines their checkpoints (the GPU trainer's LoRA
- * adapters exactly, everything else averaged; its residual is collected per round), and the next
- * round starts every shard from it (the handoff). A crashed shard retries from its own last
- * checkpoint while the others go on; a round only ever merges checkpoints of that round.
+ * after every round a merge combines their checkpoints (the GPU trainer's LoRA adapters exactly,
+ * everything else averaged; its residual is collected per round), and the next round starts every
+ * shard from it (the handoff), at the place in its data order where it stopped. A round is
+ * `round_epochs` epochs, or with `round_steps` K optimizer steps (see `runStepRounds`). A crashed
+ * shard retries from its own last checkpoint while the others go on; a round only ever merges
+ * checkpoints of that round.
  */
 export async function runTrainStage(
   stage: ResolvedStage,
@@ -39,14 +42,16 @@ export async function runTrainStage(
 ): Promise<StageResult> {
   // Histories from before trainer.parallel carry configs without it: shards.
   if (config.trainer.parallel === 'ddp') return runDdpTrainStage(stage, config, upstream, call, progress, reportMetric);
+  if (config.trainer.round_steps !== undefined) return runStepRounds(stage, config, upstream, call, progress, config.trainer.round_steps);
   const shards = config.trainer.gpus;
-  const rounds = Math.ceil(config.trainer.epochs / config.trainer.round_epochs);
+  const roundEpochs = config.trainer.round_epochs ?? 1;
+  const rounds = Math.ceil(config.trainer.epochs / roundEpochs);
   progress.total = rounds * shards + (shards > 1 ? rounds : 0) + 1;
   let roundStart: StageResult | undefined;
   const residuals: RoundResidual[] = [];
   for (let round = 0; round < rounds; round++) {
-    const epochStart = round * config.trainer.round_epochs;
-    const epochEnd = Math.min(config.trainer.epochs, epochStart + config.trainer.round_epochs);
+    const epochStart = round * roundEpochs;
+    const epochEnd = Math.min(config.trainer.epochs, epochStart + roundEpochs);
     progress.detail = `round ${round + 1}/${rounds}, ${shards} shard(s), epochs ${epochStart}-${epochEnd - 1}${residualText(residuals)}`;
     const init: Record<string, StageResult> = roundStart ? { init: roundStart } : {};
     const trained = await Promise.all(
@@ -72,39 +77,72 @@ export async function runTrainStage(
       break;
     }
   }
+  return exportRounds(stage, upstream, call, progress, roundStart!, residuals, `${rounds} round(s) of ${shards} shard(s)`);
+}
+
+async function exportRounds(
+  stage: ResolvedStage,
+  upstream: Record<string, StageResult>,
+  call: StageCall,
+  progress: StageProgress,
+  trainedModel: StageResult,
+  residuals: RoundResidual[],
+  done: string,
+): Promise<StageResult> {
   progress.detail = 'exporting the model';
-  const exported = await call('exportModel', `${stage.name}/export`, {}, { ...upstream, model: roundStart! });
-  progress.detail = `${rounds} round(s) of ${shards} shard(s)${residualText(residuals)}`;
+  const exported = await call('exportModel', `${stage.name}/export`, {}, { ...upstream, model: trainedModel });
+  progress.detail = `${done}${residualText(residuals)}`;
   if (residuals.length === 0) return { ...exported, stage: stage.name };
   return { ...exported, stage: stage.name, summary: { ...exported.summary, merge_residuals: residuals.map((r) => ({ ...r })) } };
 }
 
 /**
- * `trainer.parallel: ddp`: one train activity runs every epoch on one pod, the trainer launched
- * over `trainer.gpus` processes that all-reduce gradients every step, so there is nothing to merge
- * and no rounds; a retry resumes from its last checkpoint like a shard's. Then the export.
+ * Rounds of `steps` optimizer steps (local SGD). Each shard trains K steps a round (until its step
+ * count, which a merge carries over, reaches (round + 1) * K, so a retried shard resumed mid-round
+ * stops at the same step) from the data position and RNG stream it stopped at, over all
+ * `trainer.epochs`, and says when its epochs are done
+ * (`finished` in its summary); the rounds go on until every shard has finished. Shards hold different
+ * row counts (pairs are sharded by a hash), so their step totals differ by a few steps; rather than
+ * predict them here (the workflow never sees the rows), a finished shard sits out later rounds and
+ * the merge averages the shards still training, which is local SGD over the shards that have data.
+ * The number of rounds is known only as they run, so progress counts the next round as the last.
  */
-async function runDdpTrainStage(
+async function runStepRounds(
   stage: ResolvedStage,
   config: RunConfig,
   upstream: Record<string, StageResult>,
   call: StageCall,
   progress: StageProgress,
-  reportMetric: (name: string, value: number) => void,
+  steps: number,
 ): Promise<StageResult> {
-  const processes = config.trainer.gpus;
-  progress.total = 2;
-  progress.detail = `DDP over ${processes} process(es), epochs 0-${config.trainer.epochs - 1}`;
-  const trained = await call(
-    'trainShard',
-    `${stage.name}/ddp`,
-    { ...stage.params, shard: { index: 0, count: 1 }, round: { index: 0, epoch_start: 0, epoch_end: config.trainer.epochs } },
-    upstream,
-  );
-  const validAccuracy = (trained.summary['last_metrics'] as { valid_accuracy?: unknown } | null | undefined)?.valid_accuracy;
-  if (typeof validAccuracy === 'number') reportMetric('DDP validation accuracy', validAccuracy);
-  progress.detail = 'exporting the model';
-  const exported = await call('exportModel', `${stage.name}/export`, {}, { ...upstream, model: trained });
-  progress.detail = `DDP over ${processes} process(es)`;
-  return { ...exported, stage: stage.name };
+  const shards = config.trainer.gpus;
+  let active = Array.from({ length: shards }, (_, index) => index);
+  let roundStart: StageResult | undefined;
+  const residuals: RoundResidual[] = [];
+  let calls = 0;
+  let round = 0;
+  for (; active.length > 0; round++) {
+    const merging = active.length > 1;
+    progress.total = calls + active.length + (merging ? 1 : 0) + 1;
+    progress.detail = `round ${round + 1}, ${active.length} of ${shards} shard(s), ${steps} step(s) a round${residualText(residuals)}`;
+    const init: Record<string, StageResult> = roundStart ? { init: roundStart } : {};
+    const trained = await Promise.all(
+      active.map((index) =>
+        call(
+          'trainShard',
+          `${stage.name}/round-${round}/shard-${index}`,
+          { ...stage.params, shard: { index, count: shards }, round: { index: round, epoch_start: 0, epoch_end: config.trainer.epochs, step_end: (round + 1) * steps } },
+          { ...upstream, ...init },
+        ),
+      ),
+    );
+    roundStart = merging
+      ? await call('mergeShards', `${stage.name}/round-${round}/merge`, { round }, Object.fromEntries(trained.map((r, k) => [`shard-${active[k]}`, r])))
+      : trained[0]!;
+    calls += active.length + (merging ? 1 : 0);
+    const residual = mergeResidual(roundStart.summary, round + 1);
+    if (residual) residuals.push(residual);
+    active = active.filter((_, k) => trained[k]!.summary['finished'] !== true);
+  }
+  return exportRounds(stage, upstream, call, progress, roundStart!, residuals, `${round} round(s) of ${steps} step(s), ${shards} shard(s)`);
 }

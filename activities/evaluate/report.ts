@@ -87,7 +87,21 @@ function trainingCharts(history: unknown): string {
     `<div class="chart">${lineChart('Training loss per step', [{ name: 'training loss', color: COLORS.model, points: curves.trainLoss }], 'optimizer step', 'loss')}</div>` +
     `<div class="chart">${lineChart('Loss per epoch', lossSeries, 'epoch', 'loss')}</div>` +
     `<div class="chart">${lineChart('Validation accuracy per epoch', [{ name: 'validation accuracy', color: COLORS.valid, points: curves.validAccuracy }], 'epoch', 'accuracy')}</div>` +
+    shardCharts(curves) +
     `</div>`
+  );
+}
+
+const SHARD_COLORS = ['#2563eb', '#ea580c', '#16a34a', '#9333ea', '#db2777', '#0891b2', '#ca8a04', '#4b5563'];
+
+/** A sharded run's curves: each shard's training loss, and the loss per round over all shards. */
+function shardCharts(curves: ReturnType<typeof trainingCurves>): string {
+  if (curves.shardLoss.length === 0) return '';
+  const series = curves.shardLoss.map(({ shard, points }, k) => ({ name: `shard ${shard}`, color: SHARD_COLORS[k % SHARD_COLORS.length]!, points }));
+  const rounds = [{ name: 'all shards, per round', color: COLORS.model, points: curves.roundLoss }];
+  return (
+    `<div class="chart">${lineChart('Training loss per shard', series, 'optimizer step', 'loss')}</div>` +
+    `<div class="chart">${lineChart('Merged training loss per round', rounds, 'last step of the round', 'loss')}</div>`
   );
 }
 

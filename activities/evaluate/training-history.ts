@@ -4,12 +4,18 @@
  * layout, every list of objects in `history` is scanned: entries with `step` and `loss` are
  * training-loss points, entries with `epoch` and `valid_loss` / `valid_accuracy` are per-epoch
  * points. Shards that trained in parallel report the same step or epoch; their values are averaged.
+ * When training-loss entries name more than one `shard`, each shard's curve is kept too, and, where
+ * they name their `round`, the loss of each round over all shards (weighted by `rows` when given),
+ * at the round's last step: the merged model's training loss, round by round.
  */
 export interface TrainingCurves {
   trainLoss: Array<[number, number]>;
   validLoss: Array<[number, number]>;
   validAccuracy: Array<[number, number]>;
   trainLossPerEpoch: Array<[number, number]>;
+  /** Empty unless shards trained in parallel. */
+  shardLoss: Array<{ shard: number; points: Array<[number, number]> }>;
+  roundLoss: Array<[number, number]>;
 }
 
 type Entry = Record<string, unknown>;
@@ -39,11 +45,27 @@ function byX(points: Array<[number, number]>): Array<[number, number]> {
   return [...sums.entries()].map(([x, { total, count }]): [number, number] => [x, total / count]).sort((a, b) => a[0] - b[0]);
 }
 
+/** Per round: the rows-weighted mean loss over every shard's steps of it, at its last step. */
+function lossPerRound(entries: Entry[]): Array<[number, number]> {
+  const rounds = new Map<number, { loss: number; rows: number; step: number }>();
+  for (const e of entries) {
+    if (!finite(e['round'])) continue;
+    const rows = finite(e['rows']) ? e['rows'] : 1;
+    const r = rounds.get(e['round']) ?? { loss: 0, rows: 0, step: 0 };
+    rounds.set(e['round'], { loss: r.loss + (e['loss'] as number) * rows, rows: r.rows + rows, step: Math.max(r.step, e['step'] as number) });
+  }
+  return [...rounds.values()].map((r): [number, number] => [r.step, r.loss / r.rows]).sort((a, b) => a[0] - b[0]);
+}
+
 export function trainingCurves(history: unknown): TrainingCurves {
-  const curves: TrainingCurves = { trainLoss: [], validLoss: [], validAccuracy: [], trainLossPerEpoch: [] };
+  const curves: TrainingCurves = { trainLoss: [], validLoss: [], validAccuracy: [], trainLossPerEpoch: [], shardLoss: [], roundLoss: [] };
+  const stepEntries: Entry[] = [];
   for (const entries of entryLists(history)) {
     for (const entry of entries) {
-      if (finite(entry['step']) && finite(entry['loss'])) curves.trainLoss.push([entry['step'], entry['loss']]);
+      if (finite(entry['step']) && finite(entry['loss'])) {
+        curves.trainLoss.push([entry['step'], entry['loss']]);
+        stepEntries.push(entry);
+      }
       if (finite(entry['epoch'])) {
         if (finite(entry['valid_loss'])) curves.validLoss.push([entry['epoch'], entry['valid_loss']]);
         if (finite(entry['valid_accuracy'])) curves.validAccuracy.push([entry['epoch'], entry['valid_accuracy']]);
@@ -51,7 +73,13 @@ export function trainingCurves(history: unknown): TrainingCurves {
       }
     }
   }
+  const shards = [...new Set(stepEntries.map((e) => e['shard']).filter(finite))].sort((a, b) => a - b);
+  if (shards.length > 1) {
+    curves.shardLoss = shards.map((shard) => ({ shard, points: byX(stepEntries.filter((e) => e['shard'] === shard).map((e): [number, number] => [e['step'] as number, e['loss'] as number])) }));
+    curves.roundLoss = lossPerRound(stepEntries);
+  }
   return {
+    ...curves,
     trainLoss: byX(curves.trainLoss),
     validLoss: byX(curves.validLoss),
     validAccuracy: byX(curves.validAccuracy),

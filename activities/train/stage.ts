@@ -129,6 +129,8 @@ export function trainShardStage(devices: DevicePool) {
         });
         await events.settled();
         summary['stopped_early'] = done.stopped_early === true;
+        // A trainer that does not say has trained every epoch it was given: round_steps rounds end.
+        summary['finished'] = done.finished ?? true;
       } finally {
         for (const device of launch.devices) devices.release(device);
       }

@@ -157,7 +157,12 @@ export const trainerSchema = z
       ),
     early_stopping_patience: z.int().min(0).default(2).describe('evaluations without validation-loss gain before stopping; 0 disables'),
     gpus: z.int().positive().default(1).describe('parallel training shards, one per device; with parallel: ddp, the processes of the one DDP launch'),
-    round_epochs: z.int().positive().default(1).describe('epochs between shard merges (the checkpoint handoff)'),
+    round_epochs: z
+      .int()
+      .positive()
+      .nullable()
+      .optional()
+      .describe('epochs between shard merges (the checkpoint handoff); 1 when neither this nor round_steps is set; null unsets an inherited value'),
     parallel: z
       .enum(['shards', 'ddp'])
       .default('shards')
@@ -165,6 +170,21 @@ export const trainerSchema = z
         "shards: `gpus` independent train activities (single-GPU pods that come and go), merged every round; ddp: one train activity on one pod running the trainer under torchrun over `gpus` processes, gradients all-reduced every step (no merge, no rounds; the trainer must support it: gpu)",
       ),
     step_delay_ms: z.int().min(0).default(0).describe('sleep after each step; only for tests that must catch a run mid-training'),
+    round_steps: z
+      .int()
+      .positive()
+      .optional()
+      .describe('optimizer steps between shard merges (local SGD): each shard trains K steps a round from where it stopped; excludes round_epochs'),
+  })
+  // Both set would leave it ambiguous which one the rounds follow.
+  .refine((t) => t.round_steps === undefined || t.round_epochs == null, {
+    path: ['round_steps'],
+    message: 'excludes trainer.round_epochs; set one of them (round_epochs: null unsets an inherited value)',
+  })
+  // DDP synchronises every step and has no rounds: a round length would silently do nothing.
+  .refine((t) => t.round_steps === undefined || t.parallel !== 'ddp', {
+    path: ['round_steps'],
+    message: 'has no effect with trainer.parallel: ddp (it all-reduces every step); unset it',
   })
   .describe('trainer settings');
 

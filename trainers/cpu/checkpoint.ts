@@ -13,10 +13,14 @@ export const CHECKPOINT_FORMAT = 'arena-cpu-mlp-checkpoint/1';
 
 export interface TrainLossEntry {
   shard: number;
+  /** The round (spec round.index) the step was trained in: the report's per-round loss groups by it. */
+  round: number;
   step: number;
   epoch: number;
   rows: number;
   loss: number;
+  /** Micro-batches [first, end) of the shard's epoch order this step trained on: the data bookkeeping tests read. */
+  batches: [number, number];
 }
 
 export interface EpochMetricsEntry {
@@ -33,6 +37,13 @@ export interface TrainingHistory {
   valid: EpochMetricsEntry[];
 }
 
+/** Where a shard stopped in its data order and dropout stream: where its next round starts. */
+export interface DataPosition {
+  epoch: number;
+  batchInEpoch: number;
+  rngState: number;
+}
+
 export interface TrainingState {
   /** Optimizer steps taken, counted across rounds. */
   step: number;
@@ -44,6 +55,15 @@ export interface TrainingState {
   rngState: number;
   earlyStopping: { bestValidLoss: number | null; badEpochs: number; stopped: boolean };
   history: TrainingHistory;
+  /**
+   * By shard (`shardKey`): where each shard whose round ended in this checkpoint stopped. A shard's
+   * round output holds its own; a merge holds those of every input.
+   */
+  positions: Record<string, DataPosition>;
+}
+
+export function shardKey(shard: { index: number; count: number }): string {
+  return `${shard.index}/${shard.count}`;
 }
 
 export interface Checkpoint {

@@ -5,7 +5,7 @@ export type TrainerEvent =
   | { event: 'progress'; step: number; epoch: number; loss: number; rows_per_s: number; lr: number }
   | { event: 'checkpoint'; step: number; path: string }
   | { event: 'metrics'; step: number; epoch: number; train_loss: number; valid_loss: number; valid_accuracy: number }
-  | { event: 'done'; checkpoint?: string; model?: string; step?: number; stopped_early?: boolean }
+  | { event: 'done'; checkpoint?: string; model?: string; step?: number; stopped_early?: boolean; finished?: boolean }
   | { event: 'error'; kind: 'user' | 'oom' | 'preempted' | 'internal'; message: string };
 
 export function emit(event: TrainerEvent): void {

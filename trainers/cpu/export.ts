@@ -27,7 +27,7 @@ export function modelDescription(c: Checkpoint) {
     step: c.state.step,
     stopped_early: c.state.earlyStopping.stopped,
     history: {
-      train_loss_per_step: c.state.history.train.map(({ shard, step, epoch, loss }) => ({ shard, step, epoch, loss })),
+      train_loss_per_step: c.state.history.train.map(({ shard, round, step, epoch, rows, loss }) => ({ shard, round, step, epoch, rows, loss })),
       epochs: c.state.history.valid,
     },
   };

@@ -32,8 +32,9 @@ function mergeHistories(histories: TrainingHistory[]): TrainingHistory {
  * Averages weights and Adam moments of the inputs (float64 sums, in input order). The merged step is
  * the largest input step; feature scaling comes from the first input (every shard computes it from
  * the same training split); early stopping keeps the best validation loss seen and the fewest epochs
- * without gain, and counts as stopped only when every input stopped. The dropout RNG state is not
- * merged: the next round reseeds it.
+ * without gain, and counts as stopped only when every input stopped. Data positions and dropout RNG
+ * states are not merged but kept per shard (each input holds its own shard's), so that every shard
+ * of the next round goes on where it stopped.
  */
 export function mergeCheckpoints(inputs: string[]): Checkpoint {
   const checkpoints = inputs.map((dir) => readCheckpoint(dir));
@@ -63,6 +64,7 @@ export function mergeCheckpoints(inputs: string[]): Checkpoint {
         stopped: checkpoints.every((c) => c.state.earlyStopping.stopped),
       },
       history: mergeHistories(checkpoints.map((c) => c.state.history)),
+      positions: Object.assign({}, ...checkpoints.map((c) => c.state.positions)),
     },
   };
 }

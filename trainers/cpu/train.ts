@@ -2,7 +2,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserInputError } from '../../lib/errors';
 import { adamwStep, lrMultiplier, type ScheduleSettings } from './adamw';
-import { assertCompatible, readCheckpoint, writeCheckpoint, type Checkpoint, type TrainingState } from './checkpoint';
+import { assertCompatible, readCheckpoint, shardKey, writeCheckpoint, type Checkpoint, type TrainingState } from './checkpoint';
 import { readFeatureNames } from '../../lib/feature-columns';
 import { featureScaling, readSplit, TextRowCache, trainingRowIndices, type SplitRows } from './data';
 import { emit as emitEvent, log, type TrainerEvent } from './events';
@@ -36,13 +36,14 @@ interface Starting {
 /**
  * Where a train run starts: `resume_from` restores everything (weights, Adam moments, step, position
  * in the epoch, RNG); `init_from` (a round start) keeps weights, Adam moments, step, feature scaling,
- * early-stopping state and history, and starts `round.epoch_start` at its first batch with a dropout
- * RNG seeded from (seed, shard, round); otherwise weights are initialised from the seed alone, so
- * every shard starts from the same point.
+ * early-stopping state and history, and goes on at this shard's data position and dropout RNG state
+ * as the checkpoint recorded them where the shard's previous round stopped, so rounds together cover
+ * every epoch once; otherwise weights are initialised from the seed alone, so every shard starts from
+ * the same point, and the dropout RNG is seeded from (seed, shard).
  */
 function startingPoint(spec: TrainSpec, dims: ModelDims, featureColumns: string[], train: SplitRows): Starting {
   const cfg = spec.config;
-  const dropoutSeed = deriveSeed(cfg.seed, DROPOUT_STREAM, spec.shard.index, spec.shard.count, spec.round.index);
+  const dropoutSeed = deriveSeed(cfg.seed, DROPOUT_STREAM, spec.shard.index, spec.shard.count);
   if (spec.resume_from) {
     const checkpoint = readCheckpoint(spec.resume_from);
     assertCompatible(checkpoint, spec.resume_from, dims, featureColumns);
@@ -51,7 +52,9 @@ function startingPoint(spec: TrainSpec, dims: ModelDims, featureColumns: string[
   if (spec.init_from) {
     const checkpoint = readCheckpoint(spec.init_from);
     assertCompatible(checkpoint, spec.init_from, dims, featureColumns);
-    checkpoint.state = { ...checkpoint.state, epoch: spec.round.epoch_start, batchInEpoch: 0, rngState: dropoutSeed };
+    const position = checkpoint.state.positions[shardKey(spec.shard)];
+    if (!position) throw new UserInputError(`${spec.init_from}: checkpoint holds no data position for shard ${spec.shard.index} of ${spec.shard.count}`);
+    checkpoint.state = { ...checkpoint.state, ...position };
     return { checkpoint, from: `initialised from ${spec.init_from}` };
   }
   const state: TrainingState = {
@@ -61,6 +64,7 @@ function startingPoint(spec: TrainSpec, dims: ModelDims, featureColumns: string[
     rngState: dropoutSeed,
     earlyStopping: { bestValidLoss: null, badEpochs: 0, stopped: false },
     history: { train: [], valid: [] },
+    positions: {},
   };
   const checkpoint: Checkpoint = {
     dims,
@@ -104,7 +108,8 @@ export function evaluateSplit(c: Checkpoint, split: SplitRows, texts: TextRowCac
   return { loss: loss / n, accuracy: correct / n };
 }
 
-function epochOrder(spec: TrainSpec, train: SplitRows, epoch: number): Int32Array {
+/** The shard's rows of `epoch` in training order: a pure function of (seed, epoch, shard), so a round can resume it. */
+export function epochOrder(spec: TrainSpec, train: SplitRows, epoch: number): Int32Array {
   const order = trainingRowIndices(train, spec.shard, spec.config.augment.mode, epoch);
   shuffleInPlace(order, new Mulberry32(deriveSeed(spec.config.seed, SHUFFLE_STREAM, epoch, spec.shard.index, spec.shard.count)));
   return order;
@@ -120,7 +125,8 @@ export class Preempted extends Error {
 }
 
 /**
- * The `train` verb: trains epochs [round.epoch_start, round.epoch_end) of one shard; events go to
+ * The `train` verb: trains one shard up to epoch `round.epoch_end`, or until its step count reaches
+ * `round.step_end` when that comes first; events go to
  * `emit` (stdout by default). When `preemption.requested` turns true it checkpoints before its next
  * step and throws `Preempted`.
  */
@@ -159,9 +165,13 @@ export async function trainCommand(
 
   const { checkpoint: c, from } = startingPoint(spec, dims, featureColumns, train);
   const s = c.state;
-  const remaining =
-    s.earlyStopping.stopped ? 0 : epochSteps.slice(s.epoch, spec.round.epoch_end).reduce((a, b) => a + b, 0) -
-      Math.ceil(s.batchInEpoch / t.grad_accumulation);
+  const stepEnd = spec.round.step_end ?? Infinity;
+  const remaining = s.earlyStopping.stopped
+    ? 0
+    : Math.min(
+        stepEnd - s.step,
+        epochSteps.slice(s.epoch, spec.round.epoch_end).reduce((a, b) => a + b, 0) - Math.ceil(s.batchInEpoch / t.grad_accumulation),
+      );
   log(`train shard ${spec.shard.index}/${spec.shard.count} round ${spec.round.index}: ${from}, step ${s.step}, ${train.ids.length} train rows, ${valid.ids.length} valid rows`);
   emit({ event: 'start', step: s.step, total_steps: s.step + Math.max(0, remaining) });
 
@@ -182,7 +192,7 @@ export async function trainCommand(
   while (s.epoch < spec.round.epoch_end && !s.earlyStopping.stopped) {
     const order = epochOrder(spec, train, s.epoch);
     const microBatches = Math.ceil(order.length / t.batch_size);
-    while (s.batchInEpoch < microBatches) {
+    while (s.batchInEpoch < microBatches && s.step < stepEnd) {
       if (preemption.requested) {
         saveStep();
         throw new Preempted(`pre-empted at step ${s.step}; checkpoint written`);
@@ -190,6 +200,7 @@ export async function trainCommand(
       for (const name in grads) grads[name]!.fill(0);
       let rows = 0;
       let loss = 0;
+      const firstBatch = s.batchInEpoch;
       for (let a = 0; a < t.grad_accumulation && s.batchInEpoch < microBatches; a++, s.batchInEpoch++) {
         const picked = order.subarray(s.batchInEpoch * t.batch_size, (s.batchInEpoch + 1) * t.batch_size);
         const { batch, labels } = batchOf(train, trainTexts, picked);
@@ -202,7 +213,7 @@ export async function trainCommand(
       const stepLrs = { backbone: lrs.backbone * multiplier, features: lrs.features * multiplier, head: lrs.head * multiplier };
       adamwStep(dims, c.params, grads as Params, c.adam, s.step + 1, stepLrs, t.weight_decay, 1 / rows);
       s.step += 1;
-      s.history.train.push({ shard: spec.shard.index, step: s.step, epoch: s.epoch, rows, loss: loss / rows });
+      s.history.train.push({ shard: spec.shard.index, round: spec.round.index, step: s.step, epoch: s.epoch, rows, loss: loss / rows, batches: [firstBatch, s.batchInEpoch] });
 
       lastProgress = { ...lastProgress, rows: lastProgress.rows + rows, loss: lastProgress.loss + loss, steps: lastProgress.steps + 1 };
       const now = Date.now();
@@ -216,6 +227,8 @@ export async function trainCommand(
       if (t.step_delay_ms > 0) await sleep(t.step_delay_ms);
       else await new Promise((resolve) => setImmediate(resolve));
     }
+    // The round's steps ran out mid-epoch: the next round goes on from here.
+    if (s.batchInEpoch < microBatches) break;
 
     const epochEntries = s.history.train.filter((e) => e.shard === spec.shard.index && e.epoch === s.epoch);
     const epochRows = epochEntries.reduce((n, e) => n + e.rows, 0);
@@ -243,7 +256,9 @@ export async function trainCommand(
   }
 
   s.rngState = rng.state;
+  s.positions = { [shardKey(spec.shard)]: { epoch: s.epoch, batchInEpoch: s.batchInEpoch, rngState: s.rngState } };
   const finalDir = path.join(spec.output_dir, 'checkpoint');
   writeCheckpoint(c, finalDir, true);
-  emit({ event: 'done', checkpoint: finalDir, step: s.step, stopped_early: s.earlyStopping.stopped });
+  const finished = s.earlyStopping.stopped || s.epoch >= t.epochs;
+  emit({ event: 'done', checkpoint: finalDir, step: s.step, stopped_early: s.earlyStopping.stopped, finished });
 }

@@ -46,21 +46,28 @@ def python_rng_state() -> dict:
     }
 
 
-def restore_rng(meta: dict, tensors: dict) -> None:
-    version, internal, gauss = meta["rng"]["python"]
+def restore_rng(python_state: dict, tensors: dict, prefix: str = "") -> None:
+    """Puts back the generators saved by python_rng_state() and rng_tensors(prefix)."""
+    version, internal, gauss = python_state["python"]
     random.setstate((version, tuple(internal), gauss))
-    kind, keys, pos, has_gauss, cached = meta["rng"]["numpy"]
+    kind, keys, pos, has_gauss, cached = python_state["numpy"]
     np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
-    torch.set_rng_state(tensors["torch"])
-    if torch.cuda.is_available() and "cuda" in tensors:
-        torch.cuda.set_rng_state(tensors["cuda"])
+    torch.set_rng_state(tensors[f"{prefix}torch"])
+    if torch.cuda.is_available() and f"{prefix}cuda" in tensors:
+        torch.cuda.set_rng_state(tensors[f"{prefix}cuda"])
 
 
-def rng_tensors() -> dict:
-    out = {"torch": torch.get_rng_state()}
+def rng_tensors(prefix: str = "") -> dict:
+    """torch's generator states; a shard's data position keeps its own under the prefix `<shard key>.`."""
+    out = {f"{prefix}torch": torch.get_rng_state()}
     if torch.cuda.is_available():
-        out["cuda"] = torch.cuda.get_rng_state()
+        out[f"{prefix}cuda"] = torch.cuda.get_rng_state()
     return out
+
+
+def shard_key(shard: dict) -> str:
+    """The key of a shard's data position in `state.positions`, as trainers/cpu/checkpoint.ts."""
+    return f"{shard['index']}/{shard['count']}"
 
 
 def write_checkpoint(dir_path: str, meta: dict, weights: dict, optimizer: dict, rng: dict, *, replace: bool) -> None:

@@ -51,7 +51,7 @@ def model_description(settings, meta: dict, encoder: TextEncoder, external_data:
         "step": state["step"],
         "stopped_early": state["early_stopping"]["stopped"],
         "history": {
-            "train_loss_per_step": [{k: e[k] for k in ("shard", "step", "epoch", "loss")} for e in state["history"]["train"]],
+            "train_loss_per_step": [{k: e[k] for k in ("shard", "round", "step", "epoch", "rows", "loss")} for e in state["history"]["train"]],
             "epochs": state["history"]["valid"],
         },
     }

@@ -73,7 +73,9 @@ def merge_checkpoints(inputs: list) -> tuple:
     step is the largest input's; feature scaling comes from the first input (every
     shard computes it from the same split). Step is the largest input step; early stopping keeps the
     lowest best validation loss and the fewest epochs without gain, and counts as stopped only when
-    every input stopped. RNG is not merged: the next round reseeds it."""
+    every input stopped. Data positions and RNG states are not merged but kept per shard (each input
+    holds its own shard's, its torch generators under `<shard key>.` in rng.safetensors), so that
+    every shard of the next round goes on where it stopped."""
     loaded = [ckpt.read_checkpoint(d) for d in inputs]
     first = loaded[0]
     for c, d in zip(loaded[1:], inputs[1:]):
@@ -100,10 +102,12 @@ def merge_checkpoints(inputs: list) -> tuple:
             "stopped": all(s["early_stopping"]["stopped"] for s in states),
         },
         "history": merge_histories([s["history"] for s in states]),
+        "positions": {k: v for s in states for k, v in s["positions"].items()},
     }
     meta = {**first["meta"], "state": state, "merged_from": list(inputs)}
     meta.pop("format", None)
-    return meta, weights, moments, first["rng"], residuals
+    rng = {**first["rng"], **{k: v for c in loaded for k, v in c["rng"].items() if "." in k}}
+    return meta, weights, moments, rng, residuals
 
 
 def merge_command(spec: dict) -> None:

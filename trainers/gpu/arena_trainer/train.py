@@ -1,4 +1,5 @@
-"""The `train` verb: epochs [round.epoch_start, round.epoch_end) of one shard, as trainers/cpu/train.ts."""
+"""The `train` verb: one shard up to epoch round.epoch_end, or until its step count reaches
+round.step_end when that comes first, as trainers/cpu/train.ts."""
 
 import contextlib
 import math
@@ -108,6 +109,7 @@ def fresh_state(epoch_start: int) -> dict:
         "batch_in_epoch": 0,
         "early_stopping": {"best_valid_loss": None, "bad_epochs": 0, "stopped": False},
         "history": {"train": [], "valid": []},
+        "positions": {},
     }
 
 
@@ -141,7 +143,8 @@ def train_command(spec: dict) -> None:
     names = {p: n for n, p in params.items()}
     optimizer = make_optimizer(params, st)
     shape = ckpt.model_shape(st, feature_columns, model.backbone.config.hidden_size)
-    dropout_seed = derive_seed(st.seed, DROPOUT_STREAM, shard["index"], shard["count"], rnd["index"])
+    dropout_seed = derive_seed(st.seed, DROPOUT_STREAM, shard["index"], shard["count"])
+    key = ckpt.shard_key(shard)
 
     source = spec["resume_from"] or spec["init_from"]
     if source:
@@ -152,13 +155,18 @@ def train_command(spec: dict) -> None:
         state = saved["meta"]["state"]
     autocast, scaler = autocast_for(device)
     if spec["resume_from"]:
-        ckpt.restore_rng(saved["meta"], saved["rng"])
+        ckpt.restore_rng(saved["meta"]["rng"], saved["rng"])
         if scaler and saved["meta"].get("grad_scaler"):
             scaler.load_state_dict(saved["meta"]["grad_scaler"])
         origin = f"resumed from {source}"
     elif spec["init_from"]:
-        state = {**state, "epoch": rnd["epoch_start"], "batch_in_epoch": 0}
-        seed_everything(dropout_seed)
+        # A round start goes on where this shard's previous round stopped: its place in its data
+        # order and its dropout RNG streams, so that the rounds together cover every epoch once.
+        position = state["positions"].get(key)
+        if position is None:
+            raise UserInputError(f"{source}: checkpoint holds no data position for shard {shard['index']} of {shard['count']}")
+        state = {**state, "epoch": position["epoch"], "batch_in_epoch": position["batch_in_epoch"]}
+        ckpt.restore_rng(position["rng"], saved["rng"], f"{key}.")
         origin = f"initialised from {source}"
     else:
         state = fresh_state(rnd["epoch_start"])
@@ -170,7 +178,8 @@ def train_command(spec: dict) -> None:
         origin = "fresh initialisation"
 
     es = state["early_stopping"]
-    remaining = 0 if es["stopped"] else sum(epoch_steps[state["epoch"] : rnd["epoch_end"]]) - math.ceil(state["batch_in_epoch"] / t.grad_accumulation)
+    step_end = rnd.get("step_end", math.inf)
+    remaining = 0 if es["stopped"] else min(step_end - state["step"], sum(epoch_steps[state["epoch"] : rnd["epoch_end"]]) - math.ceil(state["batch_in_epoch"] / t.grad_accumulation))
     # DDP averages the ranks' gradients every step; its constructor gives every rank rank 0's weights.
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) if ranks else model
     role = f"DDP rank {ranks.rank} of {ranks.world}" if ranks else f"shard {shard['index']}/{shard['count']}"
@@ -179,12 +188,12 @@ def train_command(spec: dict) -> None:
 
     model.train()
 
-    def save(dir_path: str, replace: bool) -> None:
+    def save(dir_path: str, replace: bool, extra_rng: dict | None = None) -> None:
         if ranks and not ranks.leader:
             return  # the ranks' weights are identical: rank 0 writes them
         weights = {**{n: p for n, p in params.items()}, "feature_mean": model.feature_mean, "feature_std": model.feature_std}
         meta = {"shape": shape, "state": state, "rng": ckpt.python_rng_state(), "basemodel_path": st.model.basemodel_path, "grad_scaler": scaler.state_dict() if scaler else None}
-        ckpt.write_checkpoint(dir_path, meta, weights, ckpt.optimizer_tensors(optimizer, names), ckpt.rng_tensors(), replace=replace)
+        ckpt.write_checkpoint(dir_path, meta, weights, ckpt.optimizer_tensors(optimizer, names), {**ckpt.rng_tensors(), **(extra_rng or {})}, replace=replace)
 
     def save_step() -> None:
         dir_path = os.path.join(spec["checkpoint_dir"], f"step-{state['step']}")
@@ -195,7 +204,7 @@ def train_command(spec: dict) -> None:
     while state["epoch"] < rnd["epoch_end"] and not es["stopped"]:
         order = epoch_order(train, data_shard, st.augment_mode, state["epoch"], st.seed, rows_per_epoch[state["epoch"]])
         micro_batches = math.ceil(len(order) / t.batch_size)
-        while state["batch_in_epoch"] < micro_batches:
+        while state["batch_in_epoch"] < micro_batches and state["step"] < step_end:
             # Only rank 0 reads stdin: the ranks agree on stopping, so all stop at the same step.
             if distributed.any_rank(PREEMPT.is_set(), device) if ranks else PREEMPT.is_set():
                 save_step()
@@ -240,7 +249,7 @@ def train_command(spec: dict) -> None:
                 optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             state["step"] += 1
-            state["history"]["train"].append({"shard": shard["index"], "step": state["step"], "epoch": state["epoch"], "rows": step_rows, "loss": step_loss / step_rows})
+            state["history"]["train"].append({"shard": shard["index"], "round": rnd["index"], "step": state["step"], "epoch": state["epoch"], "rows": step_rows, "loss": step_loss / step_rows, "batches": [first, last]})
 
             window["rows"] += step_rows
             window["loss"] += step_loss
@@ -252,6 +261,8 @@ def train_command(spec: dict) -> None:
                 save_step()
             if t.step_delay_ms > 0:
                 time.sleep(t.step_delay_ms / 1000)
+        if state["batch_in_epoch"] < micro_batches:
+            break  # the round's steps ran out mid-epoch: the next round goes on from here
 
         entries = [e for e in state["history"]["train"] if e["shard"] == shard["index"] and e["epoch"] == state["epoch"]]
         epoch_rows = sum(e["rows"] for e in entries)
@@ -274,8 +285,10 @@ def train_command(spec: dict) -> None:
         if state["step"] % t.checkpoint_every_steps == 0 or state["epoch"] >= rnd["epoch_end"] or es["stopped"]:
             save_step()
 
+    state["positions"] = {key: {"epoch": state["epoch"], "batch_in_epoch": state["batch_in_epoch"], "rng": ckpt.python_rng_state()}}
     final = os.path.join(spec["output_dir"], "checkpoint")
-    save(final, True)
-    emit({"event": "done", "checkpoint": final, "step": state["step"], "stopped_early": es["stopped"]})
+    save(final, True, ckpt.rng_tensors(f"{key}."))
+    finished = es["stopped"] or state["epoch"] >= t.epochs
+    emit({"event": "done", "checkpoint": final, "step": state["step"], "stopped_early": es["stopped"], "finished": finished})
     if ranks:
         distributed.leave()

@@ -152,3 +152,34 @@ def test_the_round_after_a_merge_continues_the_loss_without_a_jump(tmp_path, rou
     assert after["epoch"] == 1
     assert after["valid_loss"] <= pre_merge + SMOOTH_TOLERANCE
     assert after["train_loss"] <= sum(m["train_loss"] for m in before) / len(before) + SMOOTH_TOLERANCE
+
+
+def test_with_round_steps_the_round_after_a_mid_epoch_merge_continues_the_loss_and_the_data(tmp_path, basemodel, dataset):
+    """trainer.round_steps: 2 shards stop mid-epoch after K = 2 steps, merge, and shard 0's next round
+    goes on at the micro-batch where it stopped, with no loss jump beyond SMOOTH_TOLERANCE."""
+    from conftest import load_config
+
+    config = deep_merge(load_config("gemma2_tiny_cpu"), {"model": {"basemodel_path": basemodel}, "trainer": {"epochs": 2, "round_epochs": None, "round_steps": 2}})
+    outputs = []
+    for k in range(2):
+        rnd = {"index": 0, "epoch_start": 0, "epoch_end": 2, "step_end": 2}
+        code, events, log = run_trainer("train", train_spec(config, dataset, tmp_path / f"shard{k}", shard={"index": k, "count": 2}, round=rnd), tmp_path / f"shard{k}")
+        assert code == 0, log
+        assert events[-1]["step"] == 2 and events[-1]["finished"] is False
+        outputs.append(events[-1]["checkpoint"])
+    pre_merge = sum(validation_loss(config, dataset, d) for d in outputs) / len(outputs)
+    merged_dir, _ = merge(config, outputs, tmp_path)
+    assert validation_loss(config, dataset, merged_dir) <= pre_merge + SMOOTH_TOLERANCE
+    stopped_at = json.load(open(os.path.join(merged_dir, "checkpoint.json")))["state"]["positions"]["0/2"]
+    assert stopped_at["epoch"] == 0 and stopped_at["batch_in_epoch"] == 4
+
+    rnd = {"index": 1, "epoch_start": 0, "epoch_end": 2, "step_end": 4}
+    spec = train_spec(config, dataset, tmp_path / "round1", shard={"index": 0, "count": 2}, round=rnd, init_from=merged_dir)
+    code, events, log = run_trainer("train", spec, tmp_path / "round1")
+    assert code == 0, log
+    assert events[0] == {"event": "start", "step": 2, "total_steps": 4} and events[-1]["step"] == 4
+    history = json.load(open(os.path.join(events[-1]["checkpoint"], "checkpoint.json")))["state"]["history"]["train"]
+    ranges = [(e["epoch"], e["batches"]) for e in history if e["shard"] == 0]
+    assert ranges[:3] == [(0, [0, 2]), (0, [2, 4]), (0, [4, ranges[2][1][1]])], ranges
+    assert all(b[0] == (a[1][1] if a[0] == b_epoch else 0) for a, (b_epoch, b) in zip(ranges, ranges[1:])), ranges
+    assert validation_loss(config, dataset, events[-1]["checkpoint"]) <= pre_merge + SMOOTH_TOLERANCE

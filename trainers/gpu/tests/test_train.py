@@ -108,3 +108,28 @@ def test_a_preempted_run_checkpoints_its_current_step_and_resumes_with_no_step_l
     for name in expected:
         assert torch.equal(resumed[name], expected[name]), name
 
+
+
+def test_k_step_rounds_go_on_where_the_shard_stopped_and_equal_an_uninterrupted_run(tmp_path, uninterrupted, dataset):
+    """trainer.round_steps: each round (init_from the previous round's output) stops at step (r + 1)·K
+    and the next one resumes the data position and RNG streams, so the rounds cover every epoch's
+    micro-batches once and end with the uninterrupted run's weights."""
+    config, k, round_index, init = uninterrupted["config"], 5, 0, None
+    while True:
+        rnd = {"index": round_index, "epoch_start": 0, "epoch_end": 3, "step_end": (round_index + 1) * k}
+        code, events, log = run_trainer("train", train_spec(config, dataset, tmp_path / f"r{round_index}", round=rnd, init_from=init), tmp_path / f"r{round_index}")
+        assert code == 0, log
+        done = events[-1]
+        assert done["step"] == min(18, (round_index + 1) * k)
+        init, round_index = done["checkpoint"], round_index + 1
+        if done["finished"]:
+            break
+    assert round_index == 4
+    history = json.load(open(os.path.join(init, "checkpoint.json")))["state"]["history"]["train"]
+    for epoch in range(3):
+        ranges = [e["batches"] for e in history if e["epoch"] == epoch]
+        assert [r[0] for r in ranges] == [0] + [r[1] for r in ranges[:-1]] and ranges[-1][1] == 12, ranges
+    trained, expected = weights(init), weights(uninterrupted["events"][-1]["checkpoint"])
+    assert trained.keys() == expected.keys()
+    for name in expected:
+        assert torch.equal(trained[name], expected[name]), name
