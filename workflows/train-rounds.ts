@@ -2,6 +2,8 @@ import type { RunConfig } from '../lib/config/schema';
 import type { ResolvedStage } from '../lib/pipeline/schema';
 import type { StageProgress } from '../lib/run-types';
 import type { Json, StageResult } from '../lib/stage';
+import { roundMetrics, selectionText, selectRound } from './round-selection';
+import type { RoundMetrics } from '../lib/round-selection';
 import type { StageCall } from './run-pipeline';
 
 interface RoundResidual {
@@ -27,7 +29,9 @@ function residualText(residuals: RoundResidual[]): string {
  * after every `round_epochs` epochs a merge combines their checkpoints (the GPU trainer's LoRA
  * adapters exactly, everything else averaged; its residual is collected per round), and the next
  * round starts every shard from it (the handoff). A crashed shard retries from its own last
- * checkpoint while the others go on; a round only ever merges checkpoints of that round.
+ * checkpoint while the others go on; a round only ever merges checkpoints of that round. Every
+ * round's merged model (with one shard, its checkpoint) is validated; the best round by
+ * `trainer.select_metric` is exported, not necessarily the last.
  */
 export async function runTrainStage(
   stage: ResolvedStage,
@@ -42,6 +46,8 @@ export async function runTrainStage(
   progress.total = rounds * shards + (shards > 1 ? rounds : 0) + 1;
   let roundStart: StageResult | undefined;
   const residuals: RoundResidual[] = [];
+  const validated: RoundMetrics[] = [];
+  const results: StageResult[] = [];
   for (let round = 0; round < rounds; round++) {
     const epochStart = round * config.trainer.round_epochs;
     const epochEnd = Math.min(config.trainer.epochs, epochStart + config.trainer.round_epochs);
@@ -60,7 +66,10 @@ export async function runTrainStage(
     roundStart =
       shards === 1
         ? trained[0]!
-        : await call('mergeShards', `${stage.name}/round-${round}/merge`, { round }, Object.fromEntries(trained.map((r, k) => [`shard-${k}`, r])));
+        : await call('mergeShards', `${stage.name}/round-${round}/merge`, { round }, { ...upstream, ...Object.fromEntries(trained.map((r, k) => [`shard-${k}`, r])) });
+    results.push(roundStart);
+    const metrics = roundMetrics(roundStart.summary, round + 1);
+    if (metrics) validated.push(metrics);
     const residual = mergeResidual(roundStart.summary, round + 1);
     if (residual) residuals.push(residual);
     const validAccuracy = (trained[0]!.summary['last_metrics'] as { valid_accuracy?: unknown } | null | undefined)?.valid_accuracy;
@@ -70,9 +79,17 @@ export async function runTrainStage(
       break;
     }
   }
-  progress.detail = 'exporting the model';
-  const exported = await call('exportModel', `${stage.name}/export`, {}, { ...upstream, model: roundStart! });
-  progress.detail = `${rounds} round(s) of ${shards} shard(s)${residualText(residuals)}`;
-  if (residuals.length === 0) return { ...exported, stage: stage.name };
-  return { ...exported, stage: stage.name, summary: { ...exported.summary, merge_residuals: residuals.map((r) => ({ ...r })) } };
+  // Histories from before rounds were validated carry no metrics: the last round is exported, as then.
+  const selection = validated.length === results.length ? selectRound(validated, config.trainer.select_metric) : undefined;
+  const model = selection ? results[selection.exported_round - 1]! : roundStart!;
+  progress.detail = selection ? `exporting the model: ${selectionText(selection)}` : 'exporting the model';
+  const exported = await call('exportModel', `${stage.name}/export`, selection ? { selection } : {}, { ...upstream, model });
+  progress.detail = `${rounds} round(s) of ${shards} shard(s)${selection ? `; ${selectionText(selection)}` : ''}${residualText(residuals)}`;
+  const summary = { ...exported.summary };
+  if (selection) {
+    summary['exported'] = selectionText(selection);
+    summary['selection'] = { ...selection, rounds: selection.rounds.map((r) => ({ ...r })) };
+  }
+  if (residuals.length > 0) summary['merge_residuals'] = residuals.map((r) => ({ ...r }));
+  return { ...exported, stage: stage.name, summary };
 }

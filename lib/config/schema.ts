@@ -112,10 +112,18 @@ export const trainerSchema = z
       .describe(
         'complete checkpoints each shard keeps while it trains; older ones are deleted, locally and in the remote store, once a newer one is published (round, merge and export checkpoints are stage outputs and are kept)',
       ),
-    early_stopping_patience: z.int().min(0).default(2).describe('evaluations without validation-loss gain before stopping; 0 disables'),
+    early_stopping_patience: z.int().min(0).default(2).describe('evaluations of the merged model (every round; every epoch with one shard) without a gain in trainer.select_metric before stopping; 0 disables'),
     gpus: z.int().positive().default(1).describe('parallel training shards, one per device'),
     round_epochs: z.int().positive().default(1).describe('epochs between shard merges (the checkpoint handoff)'),
     step_delay_ms: z.int().min(0).default(0).describe('sleep after each step; only for tests that must catch a run mid-training'),
+    select_metric: z
+      .enum(['valid_loss', 'valid_accuracy'])
+      .default('valid_loss')
+      .describe("the merged model's validation metric, measured after every round: the best round's checkpoint is exported, and early stopping watches it"),
+    round_lr_scale: z
+      .array(z.number().positive())
+      .default([])
+      .describe('learning-rate multiplier per round (round k uses entry k, 1 past the end), on top of the schedule: e.g. [1, 1, 0.3] for a gentler last round'),
   })
   .describe('trainer settings');
 

@@ -19,6 +19,7 @@ import {
   type Params,
 } from './model';
 import { deriveSeed, Mulberry32, shuffleInPlace } from './rng';
+import { recordEvaluation, type ValidMetrics } from './selection';
 import type { TrainSpec } from './spec';
 
 /** Stream tags of `deriveSeed`, so init, shuffling and dropout never share random numbers. */
@@ -59,7 +60,7 @@ function startingPoint(spec: TrainSpec, dims: ModelDims, featureColumns: string[
     epoch: spec.round.epoch_start,
     batchInEpoch: 0,
     rngState: dropoutSeed,
-    earlyStopping: { bestValidLoss: null, badEpochs: 0, stopped: false },
+    earlyStopping: { best: null, badEpochs: 0, stopped: false },
     history: { train: [], valid: [] },
   };
   const checkpoint: Checkpoint = {
@@ -114,6 +115,12 @@ function stepsInEpoch(rows: number, batchSize: number, accumulation: number): nu
   return Math.ceil(Math.ceil(rows / batchSize) / accumulation);
 }
 
+/** The validation of the shard's final checkpoint: its last epoch's (a round stopped early trains none, and keeps the last). */
+function lastValidation(s: TrainingState, shard: number): ValidMetrics | undefined {
+  const entry = s.history.valid.filter((e) => e.shard === shard).at(-1);
+  return entry && { step: entry.step, epoch: entry.epoch, valid_loss: entry.valid_loss, valid_accuracy: entry.valid_accuracy };
+}
+
 /** Thrown once a pre-empted run has written and announced its checkpoint at the current step. */
 export class Preempted extends Error {
   override readonly name = 'Preempted';
@@ -160,6 +167,7 @@ export async function trainCommand(
   const rng = new Mulberry32(s.rngState);
   const grads = zeroParams(dims);
   const lrs = cfg.trainer.lr;
+  const roundScale = t.round_lr_scale[spec.round.index] ?? 1;
   let lastProgress = { at: Date.now(), rows: 0, loss: 0, steps: 0 };
 
   const saveStep = () => {
@@ -188,7 +196,7 @@ export async function trainCommand(
         loss += backward(dims, c.params, batch, cache, labels, grads);
         rows += picked.length;
       }
-      const multiplier = lrMultiplier(s.step, schedule);
+      const multiplier = lrMultiplier(s.step, schedule) * roundScale;
       const stepLrs = { backbone: lrs.backbone * multiplier, features: lrs.features * multiplier, head: lrs.head * multiplier };
       adamwStep(dims, c.params, grads as Params, c.adam, s.step + 1, stepLrs, t.weight_decay, 1 / rows);
       s.step += 1;
@@ -217,16 +225,9 @@ export async function trainCommand(
     log(`epoch ${s.epoch}: train loss ${trainLoss.toFixed(4)}, valid loss ${validLoss.toFixed(4)}, valid accuracy ${accuracy.toFixed(4)}`);
 
     const es = s.earlyStopping;
-    if (es.bestValidLoss === null || validLoss < es.bestValidLoss) {
-      es.bestValidLoss = validLoss;
-      es.badEpochs = 0;
-    } else {
-      es.badEpochs += 1;
-      if (t.early_stopping_patience > 0 && es.badEpochs >= t.early_stopping_patience) {
-        es.stopped = true;
-        log(`early stopping: no validation-loss gain for ${es.badEpochs} epochs`);
-      }
-    }
+    // A lone shard is the merged model; parallel shards are judged only once merged (merge.ts).
+    const stop = spec.shard.count === 1 ? recordEvaluation(es, t.select_metric, metrics, t.early_stopping_patience) : undefined;
+    if (stop) log(stop);
     s.epoch += 1;
     s.batchInEpoch = 0;
     if (s.step % t.checkpoint_every_steps === 0 || s.epoch >= spec.round.epoch_end || es.stopped) saveStep();
@@ -235,5 +236,5 @@ export async function trainCommand(
   s.rngState = rng.state;
   const finalDir = path.join(spec.output_dir, 'checkpoint');
   writeCheckpoint(c, finalDir, true);
-  emit({ event: 'done', checkpoint: finalDir, step: s.step, stopped_early: s.earlyStopping.stopped });
+  emit({ event: 'done', checkpoint: finalDir, step: s.step, stopped_early: s.earlyStopping.stopped, valid_metrics: lastValidation(s, spec.shard.index) });
 }
