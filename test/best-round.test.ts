@@ -30,7 +30,7 @@ describe('the best round is exported (CPU trainer, two shards, through Temporal)
     removeDir(store);
   });
 
-  it('validates every merge and exports round 2 when a learning-rate spike spoils round 3', async () => {
+  it('validates every merge and exports round 2 when a learning-rate spike spoils round 3', async (t) => {
     // Round 3 trains at 5000x the learning rate (Adam steps of ~1 per weight at the decayed schedule): its merged model is far worse than round 2's.
     const trainer = { epochs: 3, round_epochs: 1, gpus: 2, round_lr_scale: [1, 1, 5000], early_stopping_patience: 0 };
     const handle = await startRun(env, taskQueue, 'best-round-cpu', { config: 'micro', overrides: { ...sampleData(), trainer } });
@@ -43,6 +43,7 @@ describe('the best round is exported (CPU trainer, two shards, through Temporal)
     const [r1, r2, r3] = selection.rounds.map((r) => r.valid_loss);
     assert.ok(r2! < r1! && r2! < r3!, `round 2 must be best: ${r1}, ${r2}, ${r3}`);
     assert.equal(selection.exported_round, 2);
+    t.diagnostic(`valid_loss per round: ${[r1, r2, r3].map((l) => l!.toFixed(4)).join(', ')}`);
     assert.equal(train.summary['exported'], `exported round 2 of 3: valid_loss ${r2!.toFixed(4)} (last round ${r3!.toFixed(4)})`);
     assert.equal(result.progress.stages['train']!.detail, `3 round(s) of 2 shard(s); exported round 2 of 3: valid_loss ${r2!.toFixed(4)} (last round ${r3!.toFixed(4)})`);
 

@@ -63,7 +63,7 @@ describe('train-pipeline with the Python Gemma-2 trainer, through Temporal', () 
     assert.equal(submission.length, 1 + 3);
   });
 
-  it('validates every merge and exports round 2 of 3 when a learning-rate spike spoils round 3', async () => {
+  it('validates every merge and exports round 2 of 3 when a learning-rate spike spoils round 3', async (t) => {
     // Round 3 trains at 1000x the learning rate: the head's Adam steps grow to ~1 per weight.
     const trainer = { epochs: 3, round_epochs: 1, gpus: 2, round_lr_scale: [1, 1, 1000], early_stopping_patience: 0 };
     const handle = await startRun(env, taskQueue, 'gemma2-tiny-best-round', { config: 'gemma2_tiny_test', overrides: { ...sampleData(), trainer } });
@@ -74,6 +74,7 @@ describe('train-pipeline with the Python Gemma-2 trainer, through Temporal', () 
     const [r1, r2, r3] = selection.rounds.map((r) => r.valid_loss);
     assert.ok(r2! < r1! && r2! < r3!, `round 2 must be best: ${r1}, ${r2}, ${r3}`);
     assert.equal(selection.exported_round, 2);
+    t.diagnostic(`valid_loss per round: ${[r1, r2, r3].map((l) => l!.toFixed(4)).join(', ')}`);
     assert.equal(train.summary['exported'], `exported round 2 of 3: valid_loss ${r2!.toFixed(4)} (last round ${r3!.toFixed(4)})`);
     // The export is round 2's merged checkpoint: its step, and the report marks it.
     const exported = JSON.parse(readFileSync(path.join(train.dir, 'model.json'), 'utf8'));
