@@ -52,7 +52,10 @@ describe('train-pipeline with the Python Gemma-2 trainer, through Temporal', () 
     const residuals = result.stages['train']!.summary['merge_residuals'] as { round: number; max: number; mean: number }[];
     assert.deepEqual(residuals.map((r) => r.round), [1, 2]);
     for (const r of residuals) assert.ok(r.mean > 0 && r.max >= r.mean && r.max < 1, JSON.stringify(r));
-    assert.match(train.detail, /^2 round\(s\) of 2 shard\(s\); LoRA merge residual \(max\/mean\) per round: 1: 0\.\d{3}\/0\.\d{3}, 2: 0\.\d{3}\/0\.\d{3}$/);
+    assert.match(
+      train.detail,
+      /^2 round\(s\) of 2 shard\(s\); exported round [12] of 2: valid_loss \d\.\d{4} \(last round \d\.\d{4}\); LoRA merge residual \(max\/mean\) per round: 1: 0\.\d{3}\/0\.\d{3}, 2: 0\.\d{3}\/0\.\d{3}$/,
+    );
     const exported = JSON.parse(readFileSync(path.join(result.stages['train']!.dir, 'model.json'), 'utf8'));
     assert.equal(exported.kind, 'gemma2_qlora');
     const metrics = JSON.parse(readFileSync(path.join(result.stages['evaluate']!.dir, 'metrics.json'), 'utf8'));
