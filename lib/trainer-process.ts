@@ -12,13 +12,31 @@ export interface MergeResidual {
   modules: number;
 }
 
+/** The validation of the checkpoint a `train` or `merge` wrote: the round's merged model. */
+export interface ValidMetrics {
+  step: number;
+  epoch: number;
+  valid_loss: number;
+  valid_accuracy: number;
+}
+
 /** One line of a trainer's stdout, per docs/trainer-protocol.md. */
 export type TrainerEvent =
   | { event: 'start'; step: number; total_steps?: number }
   | { event: 'progress'; step: number; epoch: number; loss: number; rows_per_s?: number; lr?: number }
   | { event: 'checkpoint'; step: number; path: string }
   | { event: 'metrics'; step: number; epoch: number; train_loss?: number; valid_loss?: number; valid_accuracy?: number }
-  | { event: 'done'; checkpoint?: string; model?: string; predictions?: string; step?: number; stopped_early?: boolean; finished?: boolean; merge_residual?: MergeResidual }
+  | {
+      event: 'done';
+      checkpoint?: string;
+      model?: string;
+      predictions?: string;
+      step?: number;
+      stopped_early?: boolean;
+      finished?: boolean;
+      merge_residual?: MergeResidual;
+      valid_metrics?: ValidMetrics;
+    }
   | { event: 'error'; kind: 'user' | 'oom' | 'preempted' | 'internal'; message: string };
 
 const EVENT_NAMES = new Set(['start', 'progress', 'checkpoint', 'metrics', 'done', 'error']);

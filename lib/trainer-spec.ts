@@ -50,6 +50,8 @@ export const trainSpecSchema = z.strictObject({
 const mergeSpecSchema = z.strictObject({
   config: specConfigSchema,
   inputs: z.array(path).min(1),
+  valid_data: path.optional().describe('the validation split: when given, the merged model is validated on it (trainer.select_metric, early stopping)'),
+  feature_columns: path.optional().describe('feature_columns.json; required with valid_data'),
   output_dir: path,
 });
 

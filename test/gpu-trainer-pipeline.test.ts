@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_CONFIG_DIR } from '../lib/config/load';
+import type { RoundSelection } from '../lib/round-selection';
 import type { PipelineResult } from '../lib/run-types';
 import { REPO_ROOT } from '../worker';
 import { saveHistoryIfAsked } from './helpers/histories';
@@ -51,7 +52,10 @@ describe('train-pipeline with the Python Gemma-2 trainer, through Temporal', () 
     const residuals = result.stages['train']!.summary['merge_residuals'] as { round: number; max: number; mean: number }[];
     assert.deepEqual(residuals.map((r) => r.round), [1, 2]);
     for (const r of residuals) assert.ok(r.mean > 0 && r.max >= r.mean && r.max < 1, JSON.stringify(r));
-    assert.match(train.detail, /^2 round\(s\) of 2 shard\(s\); LoRA merge residual \(max\/mean\) per round: 1: 0\.\d{3}\/0\.\d{3}, 2: 0\.\d{3}\/0\.\d{3}$/);
+    assert.match(
+      train.detail,
+      /^2 round\(s\) of 2 shard\(s\); exported round [12] of 2: valid_loss \d\.\d{4} \(last round \d\.\d{4}\); LoRA merge residual \(max\/mean\) per round: 1: 0\.\d{3}\/0\.\d{3}, 2: 0\.\d{3}\/0\.\d{3}$/,
+    );
     const exported = JSON.parse(readFileSync(path.join(result.stages['train']!.dir, 'model.json'), 'utf8'));
     assert.equal(exported.kind, 'gemma2_qlora');
     const metrics = JSON.parse(readFileSync(path.join(result.stages['evaluate']!.dir, 'metrics.json'), 'utf8'));
@@ -60,5 +64,28 @@ describe('train-pipeline with the Python Gemma-2 trainer, through Temporal', () 
     const submission = readFileSync(path.join(result.stages['submit']!.dir, 'submission.csv'), 'utf8').trim().split('\n');
     assert.equal(submission[0], 'id,winner');
     assert.equal(submission.length, 1 + 3);
+  });
+
+  it('validates every merge and exports round 2 of 3 when a learning-rate spike spoils round 3', async (t) => {
+    // Round 3 trains at 1000x the learning rate: the head's Adam steps grow to ~1 per weight.
+    const trainer = { epochs: 3, round_epochs: 1, gpus: 2, round_lr_scale: [1, 1, 1000], early_stopping_patience: 0 };
+    const handle = await startRun(env, taskQueue, 'gemma2-tiny-best-round', { config: 'gemma2_tiny_test', overrides: { ...sampleData(), trainer } });
+    const result = (await handle.result()) as PipelineResult;
+
+    const train = result.stages['train']!;
+    const selection = train.summary['selection'] as RoundSelection;
+    const [r1, r2, r3] = selection.rounds.map((r) => r.valid_loss);
+    assert.ok(r2! < r1! && r2! < r3!, `round 2 must be best: ${r1}, ${r2}, ${r3}`);
+    assert.equal(selection.exported_round, 2);
+    t.diagnostic(`valid_loss per round: ${[r1, r2, r3].map((l) => l!.toFixed(4)).join(', ')}`);
+    assert.equal(train.summary['exported'], `exported round 2 of 3: valid_loss ${r2!.toFixed(4)} (last round ${r3!.toFixed(4)})`);
+    // The export is round 2's merged checkpoint: its step, and the report marks it.
+    const exported = JSON.parse(readFileSync(path.join(train.dir, 'model.json'), 'utf8'));
+    assert.equal(exported.step, selection.rounds[1]!.step);
+    assert.ok(selection.rounds[2]!.step > exported.step);
+    const report = readFileSync(path.join(result.stages['evaluate']!.dir, 'report.html'), 'utf8');
+    assert.ok(report.includes(`Exported: round 2 of 3, chosen by valid_loss (${r2!.toFixed(4)}; last round ${r3!.toFixed(4)})`));
+    // The ONNX export scores the validation split as the trainer's validation of round 2 did.
+    assert.ok(Math.abs((result.stages['evaluate']!.summary['log_loss'] as number) - r2!) < 1e-3);
   });
 });

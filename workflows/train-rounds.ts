@@ -2,6 +2,8 @@ import type { RunConfig } from '../lib/config/schema';
 import type { ResolvedStage } from '../lib/pipeline/schema';
 import type { StageProgress } from '../lib/run-types';
 import type { Json, StageResult } from '../lib/stage';
+import { roundMetrics, selectionText, selectRound } from './round-selection';
+import type { RoundMetrics } from '../lib/round-selection';
 import type { StageCall } from './run-pipeline';
 import { runDdpTrainStage } from './train-ddp';
 
@@ -30,7 +32,8 @@ function residualText(residuals: RoundResidual[]): string {
  * shard from it (the handoff), at the place in its data order where it stopped. A round is
  * `round_epochs` epochs, or with `round_steps` K optimizer steps (see `runStepRounds`). A crashed
  * shard retries from its own last checkpoint while the others go on; a round only ever merges
- * checkpoints of that round.
+ * checkpoints of that round. Every round's merged model (with one shard, its checkpoint) is
+ * validated; the best round by `trainer.select_metric` is exported, not necessarily the last.
  */
 export async function runTrainStage(
   stage: ResolvedStage,
@@ -49,6 +52,8 @@ export async function runTrainStage(
   progress.total = rounds * shards + (shards > 1 ? rounds : 0) + 1;
   let roundStart: StageResult | undefined;
   const residuals: RoundResidual[] = [];
+  const validated: RoundMetrics[] = [];
+  const results: StageResult[] = [];
   for (let round = 0; round < rounds; round++) {
     const epochStart = round * roundEpochs;
     const epochEnd = Math.min(config.trainer.epochs, epochStart + roundEpochs);
@@ -67,7 +72,10 @@ export async function runTrainStage(
     roundStart =
       shards === 1
         ? trained[0]!
-        : await call('mergeShards', `${stage.name}/round-${round}/merge`, { round }, Object.fromEntries(trained.map((r, k) => [`shard-${k}`, r])));
+        : await call('mergeShards', `${stage.name}/round-${round}/merge`, { round }, { ...upstream, ...Object.fromEntries(trained.map((r, k) => [`shard-${k}`, r])) });
+    results.push(roundStart);
+    const metrics = roundMetrics(roundStart.summary, round + 1);
+    if (metrics) validated.push(metrics);
     const residual = mergeResidual(roundStart.summary, round + 1);
     if (residual) residuals.push(residual);
     const validAccuracy = (trained[0]!.summary['last_metrics'] as { valid_accuracy?: unknown } | null | undefined)?.valid_accuracy;
@@ -77,23 +85,37 @@ export async function runTrainStage(
       break;
     }
   }
-  return exportRounds(stage, upstream, call, progress, roundStart!, residuals, `${rounds} round(s) of ${shards} shard(s)`);
+  return exportBestRound(stage, config, upstream, call, progress, results, validated, residuals, `${rounds} round(s) of ${shards} shard(s)`);
 }
 
-async function exportRounds(
+/**
+ * Exports the best validated round (`trainer.select_metric`). Histories from before rounds were
+ * validated carry no metrics, and neither does a lone shard's mid-epoch round: unless every round
+ * was validated, the last round is exported, as before.
+ */
+async function exportBestRound(
   stage: ResolvedStage,
+  config: RunConfig,
   upstream: Record<string, StageResult>,
   call: StageCall,
   progress: StageProgress,
-  trainedModel: StageResult,
+  results: StageResult[],
+  validated: RoundMetrics[],
   residuals: RoundResidual[],
   done: string,
 ): Promise<StageResult> {
-  progress.detail = 'exporting the model';
-  const exported = await call('exportModel', `${stage.name}/export`, {}, { ...upstream, model: trainedModel });
-  progress.detail = `${done}${residualText(residuals)}`;
-  if (residuals.length === 0) return { ...exported, stage: stage.name };
-  return { ...exported, stage: stage.name, summary: { ...exported.summary, merge_residuals: residuals.map((r) => ({ ...r })) } };
+  const selection = validated.length === results.length ? selectRound(validated, config.trainer.select_metric) : undefined;
+  const model = selection ? results[selection.exported_round - 1]! : results.at(-1)!;
+  progress.detail = selection ? `exporting the model: ${selectionText(selection)}` : 'exporting the model';
+  const exported = await call('exportModel', `${stage.name}/export`, selection ? { selection } : {}, { ...upstream, model });
+  progress.detail = `${done}${selection ? `; ${selectionText(selection)}` : ''}${residualText(residuals)}`;
+  const summary = { ...exported.summary };
+  if (selection) {
+    summary['exported'] = selectionText(selection);
+    summary['selection'] = { ...selection, rounds: selection.rounds.map((r) => ({ ...r })) };
+  }
+  if (residuals.length > 0) summary['merge_residuals'] = residuals.map((r) => ({ ...r }));
+  return { ...exported, stage: stage.name, summary };
 }
 
 /**
@@ -101,11 +123,12 @@ async function exportRounds(
  * count, which a merge carries over, reaches (round + 1) * K, so a retried shard resumed mid-round
  * stops at the same step) from the data position and RNG stream it stopped at, over all
  * `trainer.epochs`, and says when its epochs are done
- * (`finished` in its summary); the rounds go on until every shard has finished. Shards hold different
- * row counts (pairs are sharded by a hash), so their step totals differ by a few steps; rather than
- * predict them here (the workflow never sees the rows), a finished shard sits out later rounds and
- * the merge averages the shards still training, which is local SGD over the shards that have data.
- * The number of rounds is known only as they run, so progress counts the next round as the last.
+ * (`finished` in its summary); the rounds go on until every shard has finished or the merged model
+ * stops early. Shards hold different row counts (pairs are sharded by a hash), so their step totals
+ * differ by a few steps; rather than predict them here (the workflow never sees the rows), a
+ * finished shard sits out later rounds and the merge averages the shards still training, which is
+ * local SGD over the shards that have data. The number of rounds is known only as they run, so
+ * progress counts the next round as the last.
  */
 async function runStepRounds(
   stage: ResolvedStage,
@@ -119,6 +142,8 @@ async function runStepRounds(
   let active = Array.from({ length: shards }, (_, index) => index);
   let roundStart: StageResult | undefined;
   const residuals: RoundResidual[] = [];
+  const validated: RoundMetrics[] = [];
+  const results: StageResult[] = [];
   let calls = 0;
   let round = 0;
   for (; active.length > 0; round++) {
@@ -137,12 +162,20 @@ async function runStepRounds(
       ),
     );
     roundStart = merging
-      ? await call('mergeShards', `${stage.name}/round-${round}/merge`, { round }, Object.fromEntries(trained.map((r, k) => [`shard-${active[k]}`, r])))
+      ? await call('mergeShards', `${stage.name}/round-${round}/merge`, { round }, { ...upstream, ...Object.fromEntries(trained.map((r, k) => [`shard-${active[k]}`, r])) })
       : trained[0]!;
     calls += active.length + (merging ? 1 : 0);
+    results.push(roundStart);
+    // A lone shard validates at epoch ends only: its metrics describe this round's checkpoint once it has finished.
+    const metrics = merging || trained[0]!.summary['finished'] === true ? roundMetrics(roundStart.summary, round + 1) : undefined;
+    if (metrics) validated.push(metrics);
     const residual = mergeResidual(roundStart.summary, round + 1);
     if (residual) residuals.push(residual);
+    if (roundStart.summary['stopped_early'] === true) {
+      round++;
+      break;
+    }
     active = active.filter((_, k) => trained[k]!.summary['finished'] !== true);
   }
-  return exportRounds(stage, upstream, call, progress, roundStart!, residuals, `${round} round(s) of ${steps} step(s), ${shards} shard(s)`);
+  return exportBestRound(stage, config, upstream, call, progress, results, validated, residuals, `${round} round(s) of ${steps} step(s), ${shards} shard(s)`);
 }

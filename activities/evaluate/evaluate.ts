@@ -74,7 +74,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Metrics> {
       rule: 'predict the response with more characters (Unicode code points); equal lengths go to model_a',
     },
   };
-  const report = renderReport(metrics, manifest.history);
+  const report = renderReport(metrics, manifest.history, manifest.selection);
   fs.mkdirSync(opts.outDir, { recursive: true });
   await writeAtomically([path.join(opts.outDir, METRICS_FILE), path.join(opts.outDir, REPORT_FILE)], async ([metricsFile, reportFile]) => {
     fs.writeFileSync(metricsFile!, `${JSON.stringify(metrics, null, 2)}\n`);

@@ -4,6 +4,8 @@ import { type GroupAccuracy, OTHER_GROUP } from './metrics';
 import { MIN_GROUP_ROWS, type MetricSet } from './metric-set';
 import { barChart, lineChart, reliabilityDiagram, type ReliabilityPoint } from './svg-charts';
 import { trainingCurves } from './training-history';
+import { roundSelectionSection } from './round-report';
+import type { RoundSelection } from '../../lib/round-selection';
 
 /** One self-contained HTML page: inline CSS and SVG only, so it opens anywhere, offline. */
 
@@ -29,6 +31,7 @@ svg .tick, svg .legend { font-size: 11px; } svg .axis-label { font-size: 12px; }
 svg .plot-area { fill: #fafafa; stroke: #d1d5db; } svg .grid { stroke: #e5e7eb; }
 svg .bar { fill: ${COLORS.model}; } svg .reference { stroke: #111827; stroke-dasharray: 4 3; }
 svg .diagonal { stroke: #9ca3af; stroke-dasharray: 5 4; }
+tr.exported td { font-weight: 700; }
 `;
 
 function formatNumber(value: number | null | undefined, digits = 4): string {
@@ -105,7 +108,7 @@ function shardCharts(curves: ReturnType<typeof trainingCurves>): string {
   );
 }
 
-export function renderReport(metrics: Metrics, history: unknown): string {
+export function renderReport(metrics: Metrics, history: unknown, selection?: RoundSelection): string {
   const languages = Object.entries(metrics.per_language);
   // Largest first (accuracyByGroup's order), "other" last.
   const languageBars = languages
@@ -134,6 +137,8 @@ ${headlineTable(metrics)}
 Swap TTA averages p(A | A, B) and 1 − p(A | B, A). Baseline: ${escapeHtml(metrics.baseline_longer.rule)} (${metrics.baseline_longer.ties} tied rows).</p>
 <h2>Training</h2>
 ${trainingCharts(history)}
+<h2>Rounds and the exported checkpoint</h2>
+${roundSelectionSection(selection)}
 <h2>Accuracy per language and calibration</h2>
 <div class="charts">
 <div class="chart">${barChart(

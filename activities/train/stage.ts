@@ -1,6 +1,8 @@
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserInputError } from '../../lib/errors';
+import { MANIFEST_FILE } from '../../lib/inference/model-manifest';
+import { roundSelectionSchema } from '../../lib/round-selection';
 import { TRAINER_SECTIONS, type RunConfig } from '../../lib/config/schema';
 import { defineStage, type Json, type StageContext, type StageResult } from '../../lib/stage';
 import { sourceOf } from '../../lib/stage-contract/source-of';
@@ -131,6 +133,7 @@ export function trainShardStage(devices: DevicePool) {
         summary['stopped_early'] = done.stopped_early === true;
         // A trainer that does not say has trained every epoch it was given: round_steps rounds end.
         summary['finished'] = done.finished ?? true;
+        if (done.valid_metrics) summary['valid_metrics'] = { ...done.valid_metrics };
       } finally {
         for (const device of launch.devices) devices.release(device);
       }
@@ -142,8 +145,10 @@ export function trainShardStage(devices: DevicePool) {
 }
 
 /**
- * Merges the round's shard checkpoints into the checkpoint every shard of the next round starts from;
- * a LoRA merge's residual (GPU trainer) goes into the summary, where the workflow shows it per round.
+ * Merges the round's shard checkpoints (upstream `shard-<k>`) into the checkpoint every shard of the
+ * next round starts from, and validates the merged model on the split's valid.parquet (its metrics
+ * pick the exported round and drive early stopping); a LoRA merge's residual (GPU
+ * trainer) goes into the summary, where the workflow shows it per round.
  */
 export const mergeShardsStage = defineStage({
   ...TRAIN_STAGE,
@@ -151,13 +156,20 @@ export const mergeShardsStage = defineStage({
   outputs: ['checkpoint/'],
   async run(ctx) {
     const inputs = Object.keys(ctx.upstream)
+      .filter((name) => name.startsWith('shard-'))
       .sort()
       .map((name) => checkpointOf(ctx.upstream[name], `merge of ${name}`));
     const summary: { [key: string]: Json } = { merged: inputs.length };
     const done = await runTrainer({
       ...trainerArgv(ctx),
       verb: 'merge',
-      spec: { config: ctx.config, inputs, output_dir: ctx.outDir } satisfies TrainerSpec<'merge'>,
+      spec: {
+        config: ctx.config,
+        inputs,
+        valid_data: ctx.input('valid.parquet'),
+        feature_columns: ctx.input('feature_columns.json'),
+        output_dir: ctx.outDir,
+      } satisfies TrainerSpec<'merge'>,
       workDir: ctx.logDir,
       cwd: ctx.repoRoot,
       signal: ctx.signal,
@@ -166,13 +178,16 @@ export const mergeShardsStage = defineStage({
     });
     summary['stopped_early'] = done.stopped_early === true;
     if (done.merge_residual) summary['merge_residual'] = { ...done.merge_residual };
+    if (done.valid_metrics) summary['valid_metrics'] = { ...done.valid_metrics };
     return summary;
   },
 });
 
 /**
- * Exports the final checkpoint as the ONNX model that evaluation and submission run, and keeps the
- * checkpoint beside it (adapters and head only, small) for the trainer's own predict.
+ * Exports the selected round's checkpoint as the ONNX model that evaluation and submission run, and
+ * keeps the checkpoint beside it (adapters and head only, small) for the trainer's own predict. The
+ * workflow's `selection` param (every round's merged-model validation, and which was exported) goes
+ * into model.json for the report: the exported checkpoint's own history ends at its round.
  */
 export const exportModelStage = defineStage({
   ...TRAIN_STAGE,
@@ -198,6 +213,11 @@ export const exportModelStage = defineStage({
       onEvent: trainerEvents(ctx, summary).onEvent,
     });
     cpSync(checkpoint, path.join(ctx.outDir, 'checkpoint'), { recursive: true });
+    if (ctx.params['selection'] !== undefined) {
+      const selection = roundSelectionSchema.parse(ctx.params['selection']);
+      const manifest = path.join(ctx.outDir, MANIFEST_FILE);
+      writeFileSync(manifest, `${JSON.stringify({ ...JSON.parse(readFileSync(manifest, 'utf8')), selection }, null, 2)}\n`);
+    }
     return summary;
   },
 });

@@ -155,7 +155,7 @@ export const trainerSchema = z
       .describe(
         'complete checkpoints each shard keeps while it trains; older ones are deleted, locally and in the remote store, once a newer one is published (round, merge and export checkpoints are stage outputs and are kept)',
       ),
-    early_stopping_patience: z.int().min(0).default(2).describe('evaluations without validation-loss gain before stopping; 0 disables'),
+    early_stopping_patience: z.int().min(0).default(2).describe('evaluations of the merged model (every round; every epoch with one shard) without a gain in trainer.select_metric before stopping; 0 disables'),
     gpus: z.int().positive().default(1).describe('parallel training shards, one per device; with parallel: ddp, the processes of the one DDP launch'),
     round_epochs: z
       .int()
@@ -175,6 +175,14 @@ export const trainerSchema = z
       .positive()
       .optional()
       .describe('optimizer steps between shard merges (local SGD): each shard trains K steps a round from where it stopped; excludes round_epochs'),
+    select_metric: z
+      .enum(['valid_loss', 'valid_accuracy'])
+      .default('valid_loss')
+      .describe("the merged model's validation metric, measured after every round: the best round's checkpoint is exported, and early stopping watches it"),
+    round_lr_scale: z
+      .array(z.number().positive())
+      .default([])
+      .describe('learning-rate multiplier per round (round k uses entry k, 1 past the end), on top of the schedule: e.g. [1, 1, 0.3] for a gentler last round'),
   })
   // Both set would leave it ambiguous which one the rounds follow.
   .refine((t) => t.round_steps === undefined || t.round_epochs == null, {

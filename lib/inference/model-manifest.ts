@@ -2,17 +2,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { UserInputError } from '../errors';
+import { roundSelectionSchema } from '../round-selection';
 
 export const MODEL_FILE = 'model.onnx';
 export const MANIFEST_FILE = 'model.json';
 /** The GPU trainer's exports; every other kind is a hashed-text model of the cpu trainer's layout. */
 export const GEMMA2_KIND = 'gemma2_qlora';
 
-/** What every exported model's `model.json` has, whatever its kind; `history` stays opaque for the report. */
+/**
+ * What every exported model's `model.json` has, whatever its kind; `history` stays opaque for the
+ * report; `selection` (written by the export stage) is every round's merged-model validation.
+ */
 const headerSchema = z.looseObject({
   kind: z.string().min(1),
   feature_columns: z.array(z.string().min(1)),
   history: z.unknown().optional(),
+  selection: roundSelectionSchema.optional(),
 });
 
 /** The hashed-text models' `model.json`; other keys (the trainer's own bookkeeping) pass through untouched. */

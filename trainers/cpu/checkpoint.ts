@@ -53,7 +53,8 @@ export interface TrainingState {
   batchInEpoch: number;
   /** Dropout RNG state (mulberry32). */
   rngState: number;
-  earlyStopping: { bestValidLoss: number | null; badEpochs: number; stopped: boolean };
+  /** `best`: the best value of trainer.select_metric so far; `badEpochs`: evaluations since it. */
+  earlyStopping: { best: number | null; badEpochs: number; stopped: boolean };
   history: TrainingHistory;
   /**
    * By shard (`shardKey`): where each shard whose round ended in this checkpoint stopped. A shard's

@@ -1,3 +1,5 @@
+import type { ValidMetrics } from './selection';
+
 /** Protocol events (docs/trainer-protocol.md): one JSON object per stdout line; humans read stderr. */
 
 export type TrainerEvent =
@@ -5,7 +7,7 @@ export type TrainerEvent =
   | { event: 'progress'; step: number; epoch: number; loss: number; rows_per_s: number; lr: number }
   | { event: 'checkpoint'; step: number; path: string }
   | { event: 'metrics'; step: number; epoch: number; train_loss: number; valid_loss: number; valid_accuracy: number }
-  | { event: 'done'; checkpoint?: string; model?: string; step?: number; stopped_early?: boolean; finished?: boolean }
+  | { event: 'done'; checkpoint?: string; model?: string; step?: number; stopped_early?: boolean; finished?: boolean; valid_metrics?: ValidMetrics | undefined }
   | { event: 'error'; kind: 'user' | 'oom' | 'preempted' | 'internal'; message: string };
 
 export function emit(event: TrainerEvent): void {

@@ -2,8 +2,12 @@ import path from 'node:path';
 import { UserInputError } from '../../lib/errors';
 import { assertCompatible, readCheckpoint, writeCheckpoint, type Checkpoint, type TrainingHistory } from './checkpoint';
 import { emit, log } from './events';
+import { readFeatureNames } from '../../lib/feature-columns';
+import { readSplit, TextRowCache } from './data';
 import { paramSpecs, sizeOf, type Params } from './model';
+import { recordEvaluation, type ValidMetrics } from './selection';
 import type { MergeSpec } from './spec';
+import { evaluateSplit } from './train';
 
 function averageTensors(tensors: Params[], names: string[], sizes: number[]): Params {
   const out: Params = {};
@@ -31,10 +35,10 @@ function mergeHistories(histories: TrainingHistory[]): TrainingHistory {
 /**
  * Averages weights and Adam moments of the inputs (float64 sums, in input order). The merged step is
  * the largest input step; feature scaling comes from the first input (every shard computes it from
- * the same training split); early stopping keeps the best validation loss seen and the fewest epochs
- * without gain, and counts as stopped only when every input stopped. Data positions and dropout RNG
- * states are not merged but kept per shard (each input holds its own shard's), so that every shard
- * of the next round goes on where it stopped.
+ * the same training split); early stopping is the first input's state, which parallel shards carry
+ * unchanged from the round start (only the merged model is judged, in `mergeCommand`). Data
+ * positions and dropout RNG states are not merged but kept per shard (each input holds its own
+ * shard's), so that every shard of the next round goes on where it stopped.
  */
 export function mergeCheckpoints(inputs: string[]): Checkpoint {
   const checkpoints = inputs.map((dir) => readCheckpoint(dir));
@@ -43,7 +47,6 @@ export function mergeCheckpoints(inputs: string[]): Checkpoint {
   const specs = paramSpecs(first.dims);
   const names = specs.map((s) => s.name);
   const sizes = specs.map((s) => sizeOf(s.shape));
-  const losses = checkpoints.map((c) => c.state.earlyStopping.bestValidLoss).filter((l): l is number => l !== null);
   return {
     dims: first.dims,
     featureColumns: first.featureColumns,
@@ -58,23 +61,36 @@ export function mergeCheckpoints(inputs: string[]): Checkpoint {
       epoch: Math.max(...checkpoints.map((c) => c.state.epoch)),
       batchInEpoch: 0,
       rngState: 0,
-      earlyStopping: {
-        bestValidLoss: losses.length > 0 ? Math.min(...losses) : null,
-        badEpochs: Math.min(...checkpoints.map((c) => c.state.earlyStopping.badEpochs)),
-        stopped: checkpoints.every((c) => c.state.earlyStopping.stopped),
-      },
+      earlyStopping: { ...first.state.earlyStopping },
       history: mergeHistories(checkpoints.map((c) => c.state.history)),
       positions: Object.assign({}, ...checkpoints.map((c) => c.state.positions)),
     },
   };
 }
 
-/** The `merge` verb. */
+/** The merged model on the validation split, dropout off: what the round is selected and early-stopped by. */
+async function validateMerged(merged: Checkpoint, validData: string, featureColumnsFile: string): Promise<ValidMetrics> {
+  const valid = await readSplit(validData, readFeatureNames(featureColumnsFile));
+  const { loss, accuracy } = evaluateSplit(merged, valid, new TextRowCache(valid, merged.dims.textHashDim));
+  // A merge happens at a round's end: the epoch it finished is the one before the merged position.
+  return { step: merged.state.step, epoch: merged.state.epoch - 1, valid_loss: loss, valid_accuracy: accuracy };
+}
+
+/** The `merge` verb: with `valid_data`, the merged model is validated and early stopping judges it. */
 export async function mergeCommand(spec: MergeSpec): Promise<void> {
   if (new Set(spec.inputs).size !== spec.inputs.length) throw new UserInputError('spec inputs: a checkpoint is listed twice');
+  if (spec.valid_data && !spec.feature_columns) throw new UserInputError('spec feature_columns: required with valid_data');
   const merged = mergeCheckpoints(spec.inputs);
+  let validMetrics: ValidMetrics | undefined;
+  if (spec.valid_data) {
+    validMetrics = await validateMerged(merged, spec.valid_data, spec.feature_columns!);
+    const t = spec.config.trainer;
+    const stop = recordEvaluation(merged.state.earlyStopping, t.select_metric, validMetrics, t.early_stopping_patience);
+    log(`merged model: valid loss ${validMetrics.valid_loss.toFixed(4)}, valid accuracy ${validMetrics.valid_accuracy.toFixed(4)}`);
+    if (stop) log(stop);
+  }
   const dir = path.join(spec.output_dir, 'checkpoint');
   writeCheckpoint(merged, dir, true);
   log(`merged ${spec.inputs.length} checkpoints at step ${merged.state.step} into ${dir}`);
-  emit({ event: 'done', checkpoint: dir, step: merged.state.step });
+  emit({ event: 'done', checkpoint: dir, step: merged.state.step, stopped_early: merged.state.earlyStopping.stopped, valid_metrics: validMetrics });
 }

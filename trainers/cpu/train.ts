@@ -19,6 +19,7 @@ import {
   type Params,
 } from './model';
 import { deriveSeed, Mulberry32, shuffleInPlace } from './rng';
+import { recordEvaluation, type ValidMetrics } from './selection';
 import type { TrainSpec } from './spec';
 
 /** Stream tags of `deriveSeed`, so init, shuffling and dropout never share random numbers. */
@@ -62,7 +63,7 @@ function startingPoint(spec: TrainSpec, dims: ModelDims, featureColumns: string[
     epoch: spec.round.epoch_start,
     batchInEpoch: 0,
     rngState: dropoutSeed,
-    earlyStopping: { bestValidLoss: null, badEpochs: 0, stopped: false },
+    earlyStopping: { best: null, badEpochs: 0, stopped: false },
     history: { train: [], valid: [] },
     positions: {},
   };
@@ -117,6 +118,12 @@ export function epochOrder(spec: TrainSpec, train: SplitRows, epoch: number): In
 
 function stepsInEpoch(rows: number, batchSize: number, accumulation: number): number {
   return Math.ceil(Math.ceil(rows / batchSize) / accumulation);
+}
+
+/** The validation of the shard's final checkpoint: its last epoch's (a round stopped early trains none, and keeps the last). */
+function lastValidation(s: TrainingState, shard: number): ValidMetrics | undefined {
+  const entry = s.history.valid.filter((e) => e.shard === shard).at(-1);
+  return entry && { step: entry.step, epoch: entry.epoch, valid_loss: entry.valid_loss, valid_accuracy: entry.valid_accuracy };
 }
 
 /** Thrown once a pre-empted run has written and announced its checkpoint at the current step. */
@@ -180,6 +187,7 @@ export async function trainCommand(
   const rng = new Mulberry32(s.rngState);
   const grads = zeroParams(dims);
   const lrs = cfg.trainer.lr;
+  const roundScale = t.round_lr_scale[spec.round.index] ?? 1;
   let lastProgress = { at: Date.now(), rows: 0, loss: 0, steps: 0 };
 
   const saveStep = () => {
@@ -209,7 +217,7 @@ export async function trainCommand(
         loss += backward(dims, c.params, batch, cache, labels, grads);
         rows += picked.length;
       }
-      const multiplier = lrMultiplier(s.step, schedule);
+      const multiplier = lrMultiplier(s.step, schedule) * roundScale;
       const stepLrs = { backbone: lrs.backbone * multiplier, features: lrs.features * multiplier, head: lrs.head * multiplier };
       adamwStep(dims, c.params, grads as Params, c.adam, s.step + 1, stepLrs, t.weight_decay, 1 / rows);
       s.step += 1;
@@ -240,16 +248,9 @@ export async function trainCommand(
     log(`epoch ${s.epoch}: train loss ${trainLoss.toFixed(4)}, valid loss ${validLoss.toFixed(4)}, valid accuracy ${accuracy.toFixed(4)}`);
 
     const es = s.earlyStopping;
-    if (es.bestValidLoss === null || validLoss < es.bestValidLoss) {
-      es.bestValidLoss = validLoss;
-      es.badEpochs = 0;
-    } else {
-      es.badEpochs += 1;
-      if (t.early_stopping_patience > 0 && es.badEpochs >= t.early_stopping_patience) {
-        es.stopped = true;
-        log(`early stopping: no validation-loss gain for ${es.badEpochs} epochs`);
-      }
-    }
+    // A lone shard is the merged model; parallel shards are judged only once merged (merge.ts).
+    const stop = spec.shard.count === 1 ? recordEvaluation(es, t.select_metric, metrics, t.early_stopping_patience) : undefined;
+    if (stop) log(stop);
     s.epoch += 1;
     s.batchInEpoch = 0;
     if (s.step % t.checkpoint_every_steps === 0 || s.epoch >= spec.round.epoch_end || es.stopped) saveStep();
@@ -260,5 +261,5 @@ export async function trainCommand(
   const finalDir = path.join(spec.output_dir, 'checkpoint');
   writeCheckpoint(c, finalDir, true);
   const finished = s.earlyStopping.stopped || s.epoch >= t.epochs;
-  emit({ event: 'done', checkpoint: finalDir, step: s.step, stopped_early: s.earlyStopping.stopped, finished });
+  emit({ event: 'done', checkpoint: finalDir, step: s.step, stopped_early: s.earlyStopping.stopped, finished, valid_metrics: lastValidation(s, spec.shard.index) });
 }

@@ -10,6 +10,7 @@ from . import checkpoint as ckpt
 from .errors import UserInputError
 from .events import emit, log
 from .lora_merge import merge_lora
+from .selection import record_evaluation
 
 LORA_A = ".lora_A."
 LORA_B = ".lora_B."
@@ -71,11 +72,11 @@ def merge_checkpoints(inputs: list) -> tuple:
     """(meta, weights, optimizer, rng, LoRA residuals) of the merge. LoRA adapters are merged exactly
     (their moments reset); other weights and their AdamW moments are averaged, each parameter's AdamW
     step is the largest input's; feature scaling comes from the first input (every
-    shard computes it from the same split). Step is the largest input step; early stopping keeps the
-    lowest best validation loss and the fewest epochs without gain, and counts as stopped only when
-    every input stopped. Data positions and RNG states are not merged but kept per shard (each input
-    holds its own shard's, its torch generators under `<shard key>.` in rng.safetensors), so that
-    every shard of the next round goes on where it stopped."""
+    shard computes it from the same split). Step is the largest input step; early stopping is the first
+    input's state, which parallel shards carry unchanged from the round start (only the merged model
+    is judged, in merge_command). Data positions and RNG states are not merged but kept per shard
+    (each input holds its own shard's, its torch generators under `<shard key>.` in rng.safetensors),
+    so that every shard of the next round goes on where it stopped."""
     loaded = [ckpt.read_checkpoint(d) for d in inputs]
     first = loaded[0]
     for c, d in zip(loaded[1:], inputs[1:]):
@@ -91,16 +92,11 @@ def merge_checkpoints(inputs: list) -> tuple:
     pairs = lora_pairs(sorted(weights))
     reset_adapter_moments(moments, {*pairs, *pairs.values()})
     states = [c["meta"]["state"] for c in loaded]
-    losses = [s["early_stopping"]["best_valid_loss"] for s in states if s["early_stopping"]["best_valid_loss"] is not None]
     state = {
         "step": max(s["step"] for s in states),
         "epoch": max(s["epoch"] for s in states),
         "batch_in_epoch": 0,
-        "early_stopping": {
-            "best_valid_loss": min(losses) if losses else None,
-            "bad_epochs": min(s["early_stopping"]["bad_epochs"] for s in states),
-            "stopped": all(s["early_stopping"]["stopped"] for s in states),
-        },
+        "early_stopping": dict(states[0]["early_stopping"]),
         "history": merge_histories([s["history"] for s in states]),
         "positions": {k: v for s in states for k, v in s["positions"].items()},
     }
@@ -110,11 +106,43 @@ def merge_checkpoints(inputs: list) -> tuple:
     return meta, weights, moments, rng, residuals
 
 
+def validate_merged(spec: dict, meta: dict, weights: dict) -> dict:
+    """The merged model on the validation split, dropout off, as training validates (4-bit on CUDA
+    when configured): what the round is selected and early-stopped by."""
+    from .data import read_feature_columns, read_split
+    from .model import load_tokenizer, pick_device
+    from .restore import model_with_weights
+    from .text import TextEncoder
+    from .train import autocast_for, evaluate
+
+    st = spec["settings"]
+    columns = meta["shape"]["feature_columns"]
+    if read_feature_columns(spec["feature_columns"]) != columns:
+        raise UserInputError(f"{spec['feature_columns']}: feature columns differ from those of the merged checkpoints")
+    valid = read_split(spec["valid_data"], columns)
+    device = pick_device()
+    model = model_with_weights(st, {"meta": meta, "weights": weights}, "merged checkpoint", device, quantize=st.model.quantization == "4bit" and device.type == "cuda")
+    encoder = TextEncoder(load_tokenizer(st.model.basemodel_path), st.model.max_length, st.model.truncation)
+    loss, accuracy = evaluate(model, encoder, valid, device, st.eval_batch_size, autocast_for(device)[0])
+    # A merge happens at a round's end: the epoch it finished is the one before the merged position.
+    return {"step": meta["state"]["step"], "epoch": meta["state"]["epoch"] - 1, "valid_loss": loss, "valid_accuracy": accuracy}
+
+
 def merge_command(spec: dict) -> None:
     meta, weights, moments, rng, residuals = merge_checkpoints(spec["inputs"])
+    metrics = None
+    if spec["valid_data"]:
+        metrics = validate_merged(spec, meta, weights)
+        t = spec["settings"].trainer
+        stop = record_evaluation(meta["state"]["early_stopping"], t.select_metric, metrics, t.early_stopping_patience)
+        log(f"merged model: valid loss {metrics['valid_loss']:.4f}, valid accuracy {metrics['valid_accuracy']:.4f}")
+        if stop:
+            log(stop)
     out = os.path.join(spec["output_dir"], "checkpoint")
     ckpt.write_checkpoint(out, meta, weights, moments, rng, replace=True)
-    done = {"event": "done", "checkpoint": out, "step": meta["state"]["step"]}
+    done = {"event": "done", "checkpoint": out, "step": meta["state"]["step"], "stopped_early": meta["state"]["early_stopping"]["stopped"]}
+    if metrics:
+        done["valid_metrics"] = metrics
     if residuals:
         # Relative Frobenius residual of the rank-r merge over the adapted modules (0 = exact).
         done["merge_residual"] = {"max": max(residuals), "mean": sum(residuals) / len(residuals), "modules": len(residuals)}

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .errors import UserInputError
+from .nf4 import emulate_4bit_backbone
 from .spec import ModelSettings
 
 
@@ -71,7 +72,8 @@ def basemodel_is_prequantized(path: str) -> bool:
 
 def load_backbone(s: ModelSettings, device: torch.device, *, quantize: bool, training: bool) -> nn.Module:
     """The base model from the local folder (never the hub). 4-bit NF4 with double quantisation and
-    bf16 compute when `quantize`; bf16 on CUDA otherwise; float32 on CPU."""
+    bf16 compute when `quantize`; bf16 on CUDA otherwise; float32 on CPU, holding the NF4-dequantised
+    weights when the config asks for 4-bit (nf4.py)."""
     from transformers import AutoModel
 
     kwargs = {"local_files_only": True, "attn_implementation": "eager"}
@@ -95,6 +97,9 @@ def load_backbone(s: ModelSettings, device: torch.device, *, quantize: bool, tra
         backbone = AutoModel.from_pretrained(s.basemodel_path, **kwargs)
     except (OSError, ValueError) as err:
         raise UserInputError(f"config.model.basemodel_path: cannot load {s.basemodel_path}: {str(err).splitlines()[0]}") from None
+    if s.quantization == "4bit" and not quantize:
+        # No 4-bit kernels here (a CPU; the export): the values the NF4 weights dequantise to instead.
+        emulate_4bit_backbone(backbone)
     if quantize and training:
         from peft import prepare_model_for_kbit_training
 

@@ -59,6 +59,8 @@ class TrainerSettings:
     checkpoint_every_steps: int
     early_stopping_patience: int
     step_delay_ms: int
+    select_metric: str
+    round_lr_scale: tuple
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ def settings_from_config(file: str, config) -> Settings:
         checkpoint_every_steps=t["checkpoint_every_steps"],
         early_stopping_patience=t["early_stopping_patience"],
         step_delay_ms=t["step_delay_ms"],
+        select_metric=t["select_metric"],
+        round_lr_scale=tuple(float(x) for x in t["round_lr_scale"]),
     )
     # A trainer gets only the config sections its stages are keyed on (seed, augment, model, trainer):
     # validation during training batches as training does; `predict` names its batch in its spec.
@@ -148,7 +152,10 @@ def read_spec(verb: str, file: str) -> dict:
             raise UserInputError(f"{file}: round.epoch_end {rnd['epoch_end']} is beyond config.trainer.epochs {spec['settings'].trainer.epochs}")
     elif verb == "merge" and len(set(spec["inputs"])) != len(spec["inputs"]):
         raise UserInputError(f"{file}: inputs: a checkpoint is listed twice")
+    elif verb == "merge" and spec["valid_data"] and not spec["feature_columns"]:
+        raise UserInputError(f"{file}: feature_columns: required with valid_data")
     basemodel = spec["settings"].model.basemodel_path
-    if verb != "merge" and not os.path.isfile(os.path.join(basemodel, "config.json")):
+    # A merge reads the backbone only to validate the merged model.
+    if (verb != "merge" or spec["valid_data"]) and not os.path.isfile(os.path.join(basemodel, "config.json")):
         raise UserInputError(f"{file}: config.model.basemodel_path: {basemodel} is not a model folder (no config.json); run scripts/prepare-basemodel.py first")
     return spec

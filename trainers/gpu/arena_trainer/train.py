@@ -22,6 +22,7 @@ from .model import build_model, load_tokenizer, parameter_group, pick_device, tr
 from .requests import PREEMPT
 from .rng import Mulberry32, derive_seed, shuffle_in_place
 from .schedule import lr_multiplier
+from .selection import record_evaluation, valid_metrics
 from .text import TextEncoder
 
 # Stream tags of derive_seed, the same as trainers/cpu/train.ts.
@@ -107,7 +108,7 @@ def fresh_state(epoch_start: int) -> dict:
         "step": 0,
         "epoch": epoch_start,
         "batch_in_epoch": 0,
-        "early_stopping": {"best_valid_loss": None, "bad_epochs": 0, "stopped": False},
+        "early_stopping": {"best": None, "bad_epochs": 0, "stopped": False},
         "history": {"train": [], "valid": []},
         "positions": {},
     }
@@ -201,6 +202,7 @@ def train_command(spec: dict) -> None:
         emit({"event": "checkpoint", "step": state["step"], "path": dir_path})
 
     window = {"at": time.monotonic(), "rows": 0, "loss": 0.0}
+    round_scale = t.round_lr_scale[rnd["index"]] if rnd["index"] < len(t.round_lr_scale) else 1.0
     while state["epoch"] < rnd["epoch_end"] and not es["stopped"]:
         order = epoch_order(train, data_shard, st.augment_mode, state["epoch"], st.seed, rows_per_epoch[state["epoch"]])
         micro_batches = math.ceil(len(order) / t.batch_size)
@@ -239,7 +241,7 @@ def train_command(spec: dict) -> None:
                 # The history and progress count every rank's rows.
                 step_loss, all_rows = distributed.summed([step_loss, step_rows], device)
                 step_rows = int(all_rows)
-            multiplier = lr_multiplier(state["step"], total_steps, t.warmup_ratio, t.num_cycles)
+            multiplier = lr_multiplier(state["step"], total_steps, t.warmup_ratio, t.num_cycles) * round_scale
             for group in optimizer.param_groups:
                 group["lr"] = group["base_lr"] * multiplier
             if scaler:
@@ -273,13 +275,10 @@ def train_command(spec: dict) -> None:
         emit({"event": "metrics", **metrics})
         log(f"epoch {state['epoch']}: train loss {train_loss:.4f}, valid loss {valid_loss:.4f}, valid accuracy {accuracy:.4f}")
 
-        if es["best_valid_loss"] is None or valid_loss < es["best_valid_loss"]:
-            es["best_valid_loss"], es["bad_epochs"] = valid_loss, 0
-        else:
-            es["bad_epochs"] += 1
-            if t.early_stopping_patience > 0 and es["bad_epochs"] >= t.early_stopping_patience:
-                es["stopped"] = True
-                log(f"early stopping: no validation-loss gain for {es['bad_epochs']} epochs")
+        # A lone shard is the merged model; parallel shards are judged only once merged (merge.py).
+        stop = record_evaluation(es, t.select_metric, metrics, t.early_stopping_patience) if shard["count"] == 1 else None
+        if stop:
+            log(stop)
         state["epoch"] += 1
         state["batch_in_epoch"] = 0
         if state["step"] % t.checkpoint_every_steps == 0 or state["epoch"] >= rnd["epoch_end"] or es["stopped"]:
@@ -289,6 +288,11 @@ def train_command(spec: dict) -> None:
     final = os.path.join(spec["output_dir"], "checkpoint")
     save(final, True, ckpt.rng_tensors(f"{key}."))
     finished = es["stopped"] or state["epoch"] >= t.epochs
-    emit({"event": "done", "checkpoint": final, "step": state["step"], "stopped_early": es["stopped"], "finished": finished})
+    done = {"event": "done", "checkpoint": final, "step": state["step"], "stopped_early": es["stopped"], "finished": finished}
+    # The final checkpoint's validation: its last epoch's (a round stopped early trains none, and keeps the last).
+    mine = [e for e in state["history"]["valid"] if e["shard"] == shard["index"]]
+    if mine:
+        done["valid_metrics"] = valid_metrics(mine[-1])
+    emit(done)
     if ranks:
         distributed.leave()
