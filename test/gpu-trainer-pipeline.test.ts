@@ -38,39 +38,29 @@ describe('train-pipeline with the Python Gemma-2 trainer, through Temporal', () 
     removeDir(configDir);
   });
 
-  it('trains two shards per round on a tiny random Gemma-2, merges them, exports ONNX, evaluates and submits', async () => {
-    const handle = await startRun(env, taskQueue, 'gemma2-tiny', {
-      config: 'gemma2_tiny_test',
-      overrides: { ...sampleData(), trainer: { epochs: 2, round_epochs: 1, gpus: 2 } },
-    });
-    const result = (await handle.result()) as PipelineResult;
-    await saveHistoryIfAsked(handle, 'gemma2-tiny');
-
-    const train = result.progress.stages['train']!;
-    assert.equal(train.executed, 2 * 2 + 2 + 1, 'two rounds of two shards, two merges, one export');
-    // Each round's LoRA merge reports its relative residual, in the stage summary and the progress table.
-    const residuals = result.stages['train']!.summary['merge_residuals'] as { round: number; max: number; mean: number }[];
-    assert.deepEqual(residuals.map((r) => r.round), [1, 2]);
-    for (const r of residuals) assert.ok(r.mean > 0 && r.max >= r.mean && r.max < 1, JSON.stringify(r));
-    assert.match(
-      train.detail,
-      /^2 round\(s\) of 2 shard\(s\); exported round [12] of 2: valid_loss \d\.\d{4} \(last round \d\.\d{4}\); LoRA merge residual \(max\/mean\) per round: 1: 0\.\d{3}\/0\.\d{3}, 2: 0\.\d{3}\/0\.\d{3}$/,
-    );
-    const exported = JSON.parse(readFileSync(path.join(result.stages['train']!.dir, 'model.json'), 'utf8'));
-    assert.equal(exported.kind, 'gemma2_qlora');
-    const metrics = JSON.parse(readFileSync(path.join(result.stages['evaluate']!.dir, 'metrics.json'), 'utf8'));
-    assert.equal(metrics.model_kind, 'gemma2_qlora');
-    assert.ok(metrics.rows > 0 && Number.isFinite(metrics.log_loss));
-    const submission = readFileSync(path.join(result.stages['submit']!.dir, 'submission.csv'), 'utf8').trim().split('\n');
-    assert.equal(submission[0], 'id,winner');
-    assert.equal(submission.length, 1 + 3);
-  });
-
-  it('validates every merge and exports round 2 of 3 when a learning-rate spike spoils round 3', async (t) => {
+  // One run covers the whole path (two shards per round, exact LoRA merges, the merged model
+  // validated each round, ONNX export, evaluate, submit) and the choice of the exported round.
+  it('trains two shards per round on a tiny random Gemma-2, validates every merge and exports round 2 of 3 when a learning-rate spike spoils round 3', async (t) => {
     // Round 3 trains at 1000x the learning rate: the head's Adam steps grow to ~1 per weight.
     const trainer = { epochs: 3, round_epochs: 1, gpus: 2, round_lr_scale: [1, 1, 1000], early_stopping_patience: 0 };
     const handle = await startRun(env, taskQueue, 'gemma2-tiny-best-round', { config: 'gemma2_tiny_test', overrides: { ...sampleData(), trainer } });
     const result = (await handle.result()) as PipelineResult;
+    await saveHistoryIfAsked(handle, 'gemma2-tiny');
+
+    assert.equal(result.progress.stages['train']!.executed, 3 * 2 + 3 + 1, 'three rounds of two shards, three merges, one export');
+    // Each round's LoRA merge reports its relative residual, in the stage summary and the progress table.
+    const residuals = result.stages['train']!.summary['merge_residuals'] as { round: number; max: number; mean: number }[];
+    assert.deepEqual(residuals.map((r) => r.round), [1, 2, 3]);
+    for (const r of residuals) assert.ok(r.mean > 0 && r.max >= r.mean && r.max <= 1, JSON.stringify(r));
+    assert.match(
+      result.progress.stages['train']!.detail,
+      /^3 round\(s\) of 2 shard\(s\); exported round 2 of 3: valid_loss \d\.\d{4} \(last round \d+\.\d{4}\); LoRA merge residual \(max\/mean\) per round: 1: [01]\.\d{3}\/[01]\.\d{3}, 2: [01]\.\d{3}\/[01]\.\d{3}, 3: [01]\.\d{3}\/[01]\.\d{3}$/,
+    );
+    const metrics = JSON.parse(readFileSync(path.join(result.stages['evaluate']!.dir, 'metrics.json'), 'utf8'));
+    assert.equal(metrics.model_kind, 'gemma2_qlora');
+    const submission = readFileSync(path.join(result.stages['submit']!.dir, 'submission.csv'), 'utf8').trim().split('\n');
+    assert.equal(submission[0], 'id,winner');
+    assert.equal(submission.length, 1 + 3);
 
     const train = result.stages['train']!;
     const selection = train.summary['selection'] as RoundSelection;
@@ -81,6 +71,7 @@ describe('train-pipeline with the Python Gemma-2 trainer, through Temporal', () 
     assert.equal(train.summary['exported'], `exported round 2 of 3: valid_loss ${r2!.toFixed(4)} (last round ${r3!.toFixed(4)})`);
     // The export is round 2's merged checkpoint: its step, and the report marks it.
     const exported = JSON.parse(readFileSync(path.join(train.dir, 'model.json'), 'utf8'));
+    assert.equal(exported.kind, 'gemma2_qlora');
     assert.equal(exported.step, selection.rounds[1]!.step);
     assert.ok(selection.rounds[2]!.step > exported.step);
     const report = readFileSync(path.join(result.stages['evaluate']!.dir, 'report.html'), 'utf8');
