@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { UserInputError } from '../../lib/errors';
-import { assertCompatible, readCheckpoint, writeCheckpoint, type Checkpoint, type TrainingHistory } from './checkpoint';
+import { assertCompatible, readCheckpoint, writeCheckpoint, type Checkpoint, type DataPosition, type TrainingHistory } from './checkpoint';
 import { emit, log } from './events';
 import { readFeatureNames } from '../../lib/feature-columns';
 import { readSplit, TextRowCache } from './data';
@@ -72,8 +72,15 @@ export function mergeCheckpoints(inputs: string[]): Checkpoint {
 async function validateMerged(merged: Checkpoint, validData: string, featureColumnsFile: string): Promise<ValidMetrics> {
   const valid = await readSplit(validData, readFeatureNames(featureColumnsFile));
   const { loss, accuracy } = evaluateSplit(merged, valid, new TextRowCache(valid, merged.dims.textHashDim));
-  // A merge happens at a round's end: the epoch it finished is the one before the merged position.
-  return { step: merged.state.step, epoch: merged.state.epoch - 1, valid_loss: loss, valid_accuracy: accuracy };
+  return { step: merged.state.step, epoch: lastTrainedEpoch(Object.values(merged.state.positions ?? {})), valid_loss: loss, valid_accuracy: accuracy };
+}
+
+/**
+ * The latest epoch the merged shards trained in: a position mid-epoch is in its epoch, one at an
+ * epoch's first batch (an epoch-round end, or a K-step round that ended on the boundary) just after it.
+ */
+function lastTrainedEpoch(positions: DataPosition[]): number {
+  return Math.max(0, ...positions.map((p) => (p.batchInEpoch > 0 ? p.epoch : p.epoch - 1)));
 }
 
 /** The `merge` verb: with `valid_data`, the merged model is validated and early stopping judges it. */

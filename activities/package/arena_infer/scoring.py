@@ -31,7 +31,7 @@ def load_model(package_dir: str, basemodel_dir: str, device):
     ckpt.assert_compatible({"meta": {"shape": shape}}, model_dir, ckpt.model_shape(settings, shape["feature_columns"], model.backbone.config.hidden_size))
     ckpt.load_weights(model, trainable_parameters(model), load_file(os.path.join(model_dir, "weights.safetensors")), model_dir)
     model.eval()
-    encoder = TextEncoder(load_tokenizer(os.path.join(model_dir, "tokenizer")), settings.model.max_length, settings.model.truncation)
+    encoder = TextEncoder(load_tokenizer(os.path.join(model_dir, "tokenizer")), settings.model.inference_max_length, settings.model.truncation, settings.model.tokenization)
     return model, encoder
 
 

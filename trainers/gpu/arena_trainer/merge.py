@@ -122,10 +122,15 @@ def validate_merged(spec: dict, meta: dict, weights: dict) -> dict:
     valid = read_split(spec["valid_data"], columns)
     device = pick_device()
     model = model_with_weights(st, {"meta": meta, "weights": weights}, "merged checkpoint", device, quantize=st.model.quantization == "4bit" and device.type == "cuda")
-    encoder = TextEncoder(load_tokenizer(st.model.basemodel_path), st.model.max_length, st.model.truncation)
+    encoder = TextEncoder(load_tokenizer(st.model.basemodel_path), st.model.max_length, st.model.truncation, st.model.tokenization)
     loss, accuracy = evaluate(model, encoder, valid, device, st.eval_batch_size, autocast_for(device)[0])
-    # A merge happens at a round's end: the epoch it finished is the one before the merged position.
-    return {"step": meta["state"]["step"], "epoch": meta["state"]["epoch"] - 1, "valid_loss": loss, "valid_accuracy": accuracy}
+    return {"step": meta["state"]["step"], "epoch": last_trained_epoch(meta["state"].get("positions", {}).values()), "valid_loss": loss, "valid_accuracy": accuracy}
+
+
+def last_trained_epoch(positions) -> int:
+    """The latest epoch the merged shards trained in: a position mid-epoch is in its epoch, one at an
+    epoch's first batch (an epoch-round end, or a K-step round that ended on the boundary) just after it."""
+    return max((p["epoch"] if p["batch_in_epoch"] > 0 else max(0, p["epoch"] - 1) for p in positions), default=0)
 
 
 def merge_command(spec: dict) -> None:

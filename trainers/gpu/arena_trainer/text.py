@@ -65,7 +65,7 @@ def cut_head_tail(parts: list, budget: int, marker: list) -> list:
 class TextEncoder:
     """Token ids of (prompt, response_a, response_b) rows under one tokenizer, length, strategy and tokenization."""
 
-    def __init__(self, tokenizer, max_length: int, truncation: str, tokenization: str = "whole_string"):
+    def __init__(self, tokenizer, max_length: int, truncation: str, tokenization: str):
         self.tokenizer = tokenizer
         self.max_length = max_length
         self.truncation = truncation

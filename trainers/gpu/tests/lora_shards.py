@@ -62,6 +62,6 @@ def validation_loss(config: dict, dataset: dict, checkpoint_dir: str) -> float:
     device = torch.device("cpu")
     model = build_model(st.model, len(columns), device, init_seed=0, quantize=False, training=False)
     ckpt.load_weights(model, trainable_parameters(model), weights_of(checkpoint_dir), checkpoint_dir)
-    encoder = TextEncoder(load_tokenizer(st.model.basemodel_path), st.model.max_length, st.model.truncation)
+    encoder = TextEncoder(load_tokenizer(st.model.basemodel_path), st.model.max_length, st.model.truncation, st.model.tokenization)
     loss, _ = evaluate(model, encoder, valid, device, st.eval_batch_size, autocast_for(device)[0])
     return loss

@@ -98,7 +98,7 @@ def test_predict_writes_the_probabilities_of_every_row(tmp_path, exported, datas
     model, _ = restore_model(settings, exported["checkpoint"], torch.device("cpu"), quantize=False)
     from arena_trainer.model import load_tokenizer
 
-    encoder = TextEncoder(load_tokenizer(settings.model.basemodel_path), settings.model.max_length, settings.model.truncation)
+    encoder = TextEncoder(load_tokenizer(settings.model.basemodel_path), settings.model.max_length, settings.model.truncation, settings.model.tokenization)
     rows = [3, 17]
     ids, mask = pad_batch(encoder.encode([valid["prompt"][i] for i in rows], [valid["response_a"][i] for i in rows], [valid["response_b"][i] for i in rows]), encoder.pad_token_id)
     features = torch.tensor([[valid[c][i] for c in ("log_len_a", "log_len_b", "log_len_diff", "prompt_len")] for i in rows])

@@ -105,7 +105,7 @@ def test_the_4bit_export_matches_the_trainer_on_the_nf4_weights_not_the_full_pre
         description = json.load(f)
     from transformers import AutoTokenizer
 
-    encoder = TextEncoder(AutoTokenizer.from_pretrained(os.path.join(folder, "tokenizer")), description["text"]["max_length"], description["text"]["truncation"])
+    encoder = TextEncoder(AutoTokenizer.from_pretrained(os.path.join(folder, "tokenizer")), description["text"]["max_length"], description["text"]["truncation"], description["text"]["tokenization"])
     ids, mask = pad_batch(encoder.encode([r["prompt"] for r in rows], [r["response_a"] for r in rows], [r["response_b"] for r in rows]), encoder.pad_token_id)
     features = torch.randn(len(rows), len(description["feature_columns"])) * 3 + 5
 

@@ -81,7 +81,7 @@ def test_encoder_builds_the_reference_template(sample_rows):
 
 def test_whole_string_encodes_the_filled_template_once_between_bos_and_eos(sample_rows):
     tokenizer = build_tokenizer([r["prompt"] for r in sample_rows[:50]])
-    [row] = TextEncoder(tokenizer, 400, "right").encode(["Hi there"], ["Answer A"], ["Answer B"])
+    [row] = TextEncoder(tokenizer, 400, "right", "whole_string").encode(["Hi there"], ["Answer A"], ["Answer B"])
     text = "<prompt>: Hi there\n\n<response_a>: Answer A\n\n<response_b>: Answer B"
     assert row == [tokenizer.bos_token_id, *tokenizer(text, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
 
