@@ -59,7 +59,7 @@ def train(config: dict, dataset: dict, folder: str, shard: dict, rnd: dict, init
 
 def merge(inputs: list, folder: str, method: str) -> tuple:
     """(merged checkpoint, per-module residuals) of the exact merge or of factor averaging."""
-    meta, weights, moments, rng, residuals = merge_checkpoints(inputs)
+    meta, weights, moments, rng, residuals, _ = merge_checkpoints(inputs)
     exact = os.path.join(folder, "exact")
     ckpt.write_checkpoint(exact, meta, weights, moments, rng, replace=True)
     if method == "exact":
