@@ -5,11 +5,14 @@ import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import { SystemError, UserInputError } from './errors';
 
-/** Relative Frobenius residual of a rank-r LoRA merge over the adapted modules (0 = exact). */
+/** Relative Frobenius residual of a rank-r LoRA merge over the adapted modules (0 = exact), and how
+ * many modules' AdamW moments were averaged (factors aligned to the shards' mean A) or reset. */
 export interface MergeResidual {
   max: number;
   mean: number;
   modules: number;
+  moments_averaged?: number;
+  moments_reset?: number;
 }
 
 /** The validation of the checkpoint a `train` or `merge` wrote: the round's merged model. */

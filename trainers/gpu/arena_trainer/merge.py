@@ -36,20 +36,24 @@ def lora_pairs(names: list) -> dict:
     return {name: name.replace(LORA_A, LORA_B) for name in names if LORA_A in name}
 
 
-def merge_adapters(tensor_sets: list, weights: dict) -> list:
-    """Replaces each module's averaged factors in `weights` by the exact merge; the modules' residuals."""
-    residuals = []
+def merge_adapters(tensor_sets: list, weights: dict) -> tuple:
+    """Replaces each module's averaged factors in `weights` by the exact merge; (the modules' residuals,
+    the factor names of the modules that fell back to the unaligned split)."""
+    residuals, unaligned = [], set()
     for a_name, b_name in lora_pairs(sorted(weights)).items():
-        a, b, residual = merge_lora([t[a_name] for t in tensor_sets], [t[b_name] for t in tensor_sets])
+        a, b, residual, aligned = merge_lora([t[a_name] for t in tensor_sets], [t[b_name] for t in tensor_sets])
         weights[a_name], weights[b_name] = a, b
         residuals.append(residual)
-    return residuals
+        if not aligned:
+            unaligned |= {a_name, b_name}
+    return residuals, unaligned
 
 
 def reset_adapter_moments(moments: dict, lora_names: set) -> None:
-    """The merged factors live in a new basis, so AdamW state of the old bases means nothing there:
-    zero moments and step 0 for every LoRA factor, exactly a fresh parameter's state (bias correction
-    then makes the first step an ordinary lr-sized one). See docs/gpu-trainer.md."""
+    """Factors of a module whose merge could not be aligned to the shards' mean A (lora_merge.py) live
+    in a new basis, where AdamW state of the old bases means nothing: zero moments and step 0, exactly
+    a fresh parameter's state (bias correction then makes the first step an ordinary lr-sized one).
+    See docs/gpu-trainer.md."""
     for key in moments:
         kind, name = key.split(".", 1)
         if name in lora_names:
@@ -69,9 +73,10 @@ def merge_histories(histories: list) -> dict:
 
 
 def merge_checkpoints(inputs: list) -> tuple:
-    """(meta, weights, optimizer, rng, LoRA residuals) of the merge. LoRA adapters are merged exactly
-    (their moments reset); other weights and their AdamW moments are averaged, each parameter's AdamW
-    step is the largest input's; feature scaling comes from the first input (every
+    """(meta, weights, optimizer, rng, LoRA residuals, LoRA factors whose moments were reset) of the merge.
+    LoRA adapters are merged exactly, aligned to the shards' mean A; weights other than LoRA factors and
+    the AdamW moments of all but the unaligned modules' factors (reset) are averaged, each parameter's
+    AdamW step is the largest input's; feature scaling comes from the first input (every
     shard computes it from the same split). Step is the largest input step; early stopping is the first
     input's state, which parallel shards carry unchanged from the round start (only the merged model
     is judged, in merge_command). Data positions and RNG states are not merged but kept per shard
@@ -82,15 +87,14 @@ def merge_checkpoints(inputs: list) -> tuple:
     for c, d in zip(loaded[1:], inputs[1:]):
         ckpt.assert_compatible(c, d, first["meta"]["shape"])
     weights = average([c["weights"] for c in loaded], inputs, "weight")
-    residuals = merge_adapters([c["weights"] for c in loaded], weights)
+    residuals, unaligned = merge_adapters([c["weights"] for c in loaded], weights)
     for name in ckpt.SCALING_NAMES:
         weights[name] = first["weights"][name]
     moments = average([{k: v for k, v in c["optimizer"].items() if not k.startswith("step.")} for c in loaded], inputs, "optimizer")
     for name in first["optimizer"]:
         if name.startswith("step."):
             moments[name] = torch.stack([c["optimizer"][name].reshape(()) for c in loaded if name in c["optimizer"]]).max()
-    pairs = lora_pairs(sorted(weights))
-    reset_adapter_moments(moments, {*pairs, *pairs.values()})
+    reset_adapter_moments(moments, unaligned)
     states = [c["meta"]["state"] for c in loaded]
     state = {
         "step": max(s["step"] for s in states),
@@ -103,7 +107,7 @@ def merge_checkpoints(inputs: list) -> tuple:
     meta = {**first["meta"], "state": state, "merged_from": list(inputs)}
     meta.pop("format", None)
     rng = {**first["rng"], **{k: v for c in loaded for k, v in c["rng"].items() if "." in k}}
-    return meta, weights, moments, rng, residuals
+    return meta, weights, moments, rng, residuals, unaligned
 
 
 def validate_merged(spec: dict, meta: dict, weights: dict) -> dict:
@@ -134,7 +138,7 @@ def last_trained_epoch(positions) -> int:
 
 
 def merge_command(spec: dict) -> None:
-    meta, weights, moments, rng, residuals = merge_checkpoints(spec["inputs"])
+    meta, weights, moments, rng, residuals, unaligned = merge_checkpoints(spec["inputs"])
     metrics = None
     if spec["valid_data"]:
         metrics = validate_merged(spec, meta, weights)
@@ -150,7 +154,13 @@ def merge_command(spec: dict) -> None:
         done["valid_metrics"] = metrics
     if residuals:
         # Relative Frobenius residual of the rank-r merge over the adapted modules (0 = exact).
-        done["merge_residual"] = {"max": max(residuals), "mean": sum(residuals) / len(residuals), "modules": len(residuals)}
-        log(f"LoRA merge of {len(residuals)} modules: relative residual max {done['merge_residual']['max']:.3g}, mean {done['merge_residual']['mean']:.3g}")
+        # moments_reset: modules whose factors could not be aligned (their AdamW state restarts); the
+        # others' moments are averaged.
+        reset = len(unaligned) // 2
+        done["merge_residual"] = {
+            "max": max(residuals), "mean": sum(residuals) / len(residuals), "modules": len(residuals),
+            "moments_averaged": len(residuals) - reset, "moments_reset": reset,
+        }
+        log(f"LoRA merge of {len(residuals)} modules: relative residual max {done['merge_residual']['max']:.3g}, mean {done['merge_residual']['mean']:.3g}; moments averaged for {len(residuals) - reset}, reset for {reset}")
     log(f"merged {len(spec['inputs'])} checkpoints at step {meta['state']['step']} into {out}")
     emit(done)

@@ -130,7 +130,7 @@ def gemma2_9b_timing(folder: str, shards: int = 2, rank: int = 16, repeats: int 
         wall.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     torch.set_num_threads(threads)
-    tensors = {f"{name}.lora_{x}": t.contiguous() for name, (a, b, _) in merged.items() for x, t in (("A", a), ("B", b))}
+    tensors = {f"{name}.lora_{x}": t.contiguous() for name, (a, b, _, _) in merged.items() for x, t in (("A", a), ("B", b))}
     from safetensors.torch import save_file
 
     start = time.perf_counter()

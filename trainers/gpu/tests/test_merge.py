@@ -1,6 +1,8 @@
 """The merge verb on tiny-Gemma shard checkpoints: LoRA adapters merge to the mean update ΔW (exactly
 when its rank allows, else to numpy's best rank-r approximation, with the residual reported); the
-head and feature branch average; the next round continues the loss without a jump."""
+head and feature branch average; the merged factors are aligned to the shards' mean A, so their AdamW
+moments average (reset where the alignment is ill-conditioned); the next round continues the loss
+without a jump."""
 
 import json
 import os
@@ -11,6 +13,7 @@ import torch
 from safetensors.torch import load_file
 
 from conftest import deep_merge, run_trainer, train_spec
+from arena_trainer.lora_merge import MAX_GAUGE_CONDITION, align
 from lora_shards import best_rank, mean_update, modules, validation_loss, weights_of, with_adapters
 
 # Float32 storage of the merged factors: B'·A' matches the float64 mean to this relative error.
@@ -96,9 +99,13 @@ def test_otherwise_the_merge_is_the_best_rank_r_approximation_and_reports_its_re
     assert done["merge_residual"]["mean"] == pytest.approx(sum(residuals) / len(residuals), rel=1e-6)
 
 
-def test_head_and_features_average_and_adapter_moments_reset(tmp_path, round0):
+def moments_of(dir_path: str) -> dict:
+    return load_file(os.path.join(dir_path, "optimizer.safetensors"))
+
+
+def test_head_and_features_average_and_so_do_the_aligned_adapters_moments(tmp_path, round0):
     outputs = round0["outputs"]
-    merged_dir, _ = merge(round0["config"], outputs, tmp_path)
+    merged_dir, done = merge(round0["config"], outputs, tmp_path)
     inputs = [load_file(os.path.join(d, "weights.safetensors")) for d in outputs]
     merged = load_file(os.path.join(merged_dir, "weights.safetensors"))
     for name in merged:
@@ -109,23 +116,75 @@ def test_head_and_features_average_and_adapter_moments_reset(tmp_path, round0):
     # The shards trained different rows, so the average differs from each of them.
     assert not torch.equal(merged["head.3.weight"], inputs[0]["head.3.weight"])
 
-    moments = [load_file(os.path.join(d, "optimizer.safetensors")) for d in outputs]
-    merged_moments = load_file(os.path.join(merged_dir, "optimizer.safetensors"))
+    # Real shards of one round stay alignable: every module's moments are averaged, none reset.
+    assert (done["merge_residual"]["moments_averaged"], done["merge_residual"]["moments_reset"]) == (6, 0)
+    moments = [moments_of(d) for d in outputs]
+    merged_moments = moments_of(merged_dir)
     assert merged_moments.keys() == moments[0].keys()
     for key, value in merged_moments.items():
-        kind, name = key.split(".", 1)
-        if ".lora_" in name:
-            assert not value.any(), f"{key}: adapter moments restart from zero with AdamW step 0"
-        elif kind == "step":
+        if key.startswith("step."):
             assert value == max(m[key] for m in moments)
         else:
             torch.testing.assert_close(value, (moments[0][key] + moments[1][key]) / 2)
-    assert any(".lora_" in key and m[key].any() for key in moments[0] for m in moments), "the shards' adapter moments were not zero"
+    assert any(".lora_" in key and moments[0][key].any() for key in moments[0]), "the shards' adapter moments were zero"
 
     steps = [json.load(open(os.path.join(d, "checkpoint.json")))["state"]["step"] for d in outputs]
     meta = json.load(open(os.path.join(merged_dir, "checkpoint.json")))
     assert meta["state"]["step"] == max(steps)
     assert {e["shard"] for e in meta["state"]["history"]["train"]} == {0, 1}
+
+
+def test_identical_shards_merge_to_themselves_with_their_moments(tmp_path, round0):
+    source = round0["outputs"][0]
+    copy = with_adapters(source, str(tmp_path / "copy"), {})
+    merged_dir, done = merge(round0["config"], [source, copy], tmp_path)
+    shard, merged = weights_of(source), weights_of(merged_dir)
+    for name in modules(shard).items():
+        for factor in name:
+            # float32 factors through a float64 QR/SVD and back: equal to float32 rounding.
+            torch.testing.assert_close(merged[factor], shard[factor], rtol=1e-5, atol=1e-7)
+    assert done["merge_residual"]["max"] < 1e-6 and done["merge_residual"]["moments_reset"] == 0
+    for key, value in moments_of(merged_dir).items():
+        torch.testing.assert_close(value, moments_of(source)[key], rtol=0, atol=0)
+
+
+def test_the_alignment_changes_the_factors_but_not_their_product():
+    gen = torch.Generator().manual_seed(0)
+    a_new, b_new, mean_a = torch.randn(4, 64, generator=gen, dtype=torch.float64), torch.randn(96, 4, generator=gen, dtype=torch.float64), torch.randn(4, 64, generator=gen, dtype=torch.float64)
+    a_aligned, b_aligned = align(a_new, b_new, mean_a)
+    assert torch.linalg.norm(b_aligned @ a_aligned - b_new @ a_new) <= 1e-12 * torch.linalg.norm(b_new @ a_new)
+    assert torch.linalg.norm(a_aligned - a_new) > 0.1 * torch.linalg.norm(a_new)
+    # T·A' is mean(A)'s projection onto the row space of A': it recovers a mean(A) that lies in it.
+    inside = torch.randn(4, 4, generator=gen, dtype=torch.float64) @ a_new
+    torch.testing.assert_close(align(a_new, b_new, inside)[0], inside, rtol=1e-12, atol=1e-12)
+    # mean(A) = S·A' gives T = S: aligned up to cond(S) = MAX_GAUGE_CONDITION, not beyond.
+    for shrink, kept in ((0.99, True), (1.01, False)):
+        scale = torch.diag(torch.tensor([1.0, 1.0, 1.0, 1 / (shrink * MAX_GAUGE_CONDITION)], dtype=torch.float64))
+        assert (align(a_new, b_new, scale @ a_new) is not None) == kept, shrink
+
+
+def test_an_ill_conditioned_alignment_keeps_the_split_and_resets_the_moments(tmp_path, round0):
+    # Shard 1 = shard 0 with A and B negated: the same ΔW, but mean(A) = 0, so T is singular.
+    source = round0["outputs"][0]
+    shard = weights_of(source)
+    negated = with_adapters(source, str(tmp_path / "negated"), {name: -t for name, t in shard.items() if ".lora_" in name})
+    almost = with_adapters(source, str(tmp_path / "almost"), {
+        # One row of A negated in one shard: mean(A) loses that row, cond(T) = ∞ as well.
+        name: torch.cat([-t[:1], t[1:]]) if ".lora_A." in name else t for name, t in shard.items() if ".lora_" in name
+    })
+    for other in (negated, almost):
+        merged_dir, done = merge(round0["config"], [source, other], tmp_path / os.path.basename(other))
+        merged = weights_of(merged_dir)
+        shards = [shard, weights_of(other)]
+        for a_name, b_name in modules(merged).items():
+            approx, _ = best_rank(mean_update(shards, a_name, b_name), round0["config"]["model"]["lora"]["r"])
+            assert_update(merged, a_name, b_name, approx)
+            # The unaligned split: A' keeps r independent rows at the shards' RMS row norm.
+            assert torch.linalg.matrix_rank(merged[a_name].double()) == merged[a_name].shape[0]
+        assert (done["merge_residual"]["moments_averaged"], done["merge_residual"]["moments_reset"]) == (0, 6)
+        for key, value in moments_of(merged_dir).items():
+            if ".lora_" in key:
+                assert not value.any(), f"{key}: unaligned adapter moments restart from zero with AdamW step 0"
 
 
 # How far the loss may rise over a merge: the merged model and the round after it are compared with
