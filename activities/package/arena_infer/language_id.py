@@ -22,9 +22,13 @@ way; a code is null for "unknown")
 import json
 import sys
 
-import pycld2 as cld2
-
 from .errors import PackageError
+
+try:
+    import pycld2 as cld2
+except ImportError:
+    # Kaggle's image has no pycld2 and the notebook runs offline.
+    raise PackageError("pycld2 is not installed: put its source in the package's wheels/ (README, Submit to Kaggle) so that the notebook installs it") from None
 
 UNKNOWN = "unknown"
 
