@@ -152,6 +152,9 @@ describe('arena package: a tiny Gemma-2 run as an offline Kaggle notebook', () =
     const multilingual = await featureDifference(path.join(scratch, 'ts-multilingual.parquet'), path.join(scratch, 'py-multilingual.parquet'), columns);
     console.log(`# feature parity (max |pipeline - python| over ${columns.length} columns): sample train ${train.rows} rows ${train.maxAbs}, test ${test.rows} rows ${test.maxAbs}, multilingual ${multilingual.rows} rows ${multilingual.maxAbs}`);
     for (const d of [train, test, multilingual]) assert.ok(d.maxAbs <= 1e-12, d.worst);
+    // The language-driven columns vary on the sample, so their equality is not two constant columns.
+    const [varied] = await withDuckDB((c) => queryRows(c, `SELECT count(DISTINCT response_a_in_prompt_language) AS language, count(DISTINCT response_a_sentiment_scored) AS scored, count(DISTINCT response_a_script_cyrillic > 0) AS cyrillic FROM read_parquet('${path.join(scratch, 'py-train.parquet')}')`));
+    assert.deepEqual([varied!['language'], varied!['scored'], varied!['cyrillic']].map(Number), [2, 2, 2]);
     // The sample's non-tie rows, the 64 test rows, the 5 fixtures: every one compared.
     assert.deepEqual([train.rows > 600, test.rows, multilingual.rows], [true, 64, MULTILINGUAL_ROWS.length]);
   });
