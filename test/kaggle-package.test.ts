@@ -104,7 +104,7 @@ describe('arena package: a tiny Gemma-2 run as an offline Kaggle notebook', () =
     assert.equal(result.progress.stages['package']!.detail.endsWith(`in ${stage.dir}`), true, result.progress.stages['package']!.detail);
     const manifest = JSON.parse(readFileSync(path.join(stage.dir, 'dataset', 'manifest.json'), 'utf8'));
     const files = Object.keys(manifest.files);
-    for (const file of ['model/weights.safetensors', 'model/feature_columns.json', 'model/shape.json', 'model/settings.json', 'model/tokenizer/tokenizer.json', 'features/plan.json', 'features/sentiment_lexicon.json', 'arena_trainer/model.py', 'arena_trainer/text.py', 'arena_infer/predict.py', 'requirements.txt']) {
+    for (const file of ['model/weights.safetensors', 'model/feature_columns.json', 'model/shape.json', 'model/settings.json', 'model/tokenizer/tokenizer.json', 'features/plan.json', 'features/sentiment_lexicon.json', 'features/language_names.json', 'arena_trainer/model.py', 'arena_trainer/text.py', 'arena_infer/predict.py', 'arena_infer/language_id.py', 'requirements.txt']) {
       assert.ok(files.includes(file), `${file} in ${files.join(', ')}`);
     }
     assert.deepEqual(files.filter((f) => /optimizer|rng\.safetensors|checkpoint\.json|\.onnx|__pycache__/.test(f)), []);
