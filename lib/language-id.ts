@@ -16,7 +16,8 @@ import { codeFile } from './stage-contract/code-file';
  * - first a normal detection; if not reliable, a best-effort one; if still not reliable, "unknown";
  * - the name is ICU's display name of the top code's language subtag (`Locale(code)
  *   .getDisplayLanguage()`), which leaves codes ICU has no name for as they are ("xx", "zzp", "un").
- * A Python port for the Kaggle package uses pycld2 with these same rules (see test/language-id.test.ts).
+ * The Kaggle package's Python (activities/package/arena_infer/language_id.py) uses pycld2 with these
+ * same rules and `languageNameTable`; test/language-id.test.ts checks the two agree.
  */
 
 /** native/cld2: CLD2 called as pycld2 calls it (HTML mode, no hints, no result chunks, UTF-8 checked). */
@@ -58,6 +59,16 @@ const displayNames = new Intl.DisplayNames(['en'], { type: 'language', fallback:
 export function languageName(code: string): string {
   const subtag = code.split('-')[0]!;
   return ICU_NAMES_WITHOUT_ALIASES[subtag] ?? displayNames.of(subtag) ?? subtag;
+}
+
+/**
+ * subtag -> name for every language code CLD2 can return (the `cld` package's list, the same as
+ * pycld2's): what a port without ICU (the Kaggle package's Python) names its codes by.
+ */
+export function languageNameTable(): Record<string, string> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const codes = Object.values(require('cld').LANGUAGES as Record<string, string>);
+  return Object.fromEntries(codes.map((code) => [code.split('-')[0]!, languageName(code)]));
 }
 
 /** CLD2's top language code for `text` under polyglot's rules, or undefined for "unknown". */

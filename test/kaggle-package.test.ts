@@ -78,9 +78,11 @@ describe('arena package: a tiny Gemma-2 run as an offline Kaggle notebook', () =
     process.env['ARENA_DATA_ROOTS'] = [process.env['ARENA_DATA_ROOTS'], input].filter(Boolean).join(path.delimiter);
     workers = await startWorkers(env, { taskQueue, storeDir: store, devices: 1, configDir });
     const overrides = sampleData() as { data: Record<string, unknown> };
+    // Half the rows held out: training (most of this test's time) takes half the rows. The assertions
+    // compare the package with the pipeline on every ingested row, whatever the model learnt.
     const handle = await startRun(env, taskQueue, 'kaggle-tiny', {
       config: 'gemma2_tiny_test',
-      overrides: { data: { ...overrides.data, test: { format: 'wsdm', path: testFile } }, trainer: { epochs: 1, round_epochs: 1, gpus: 1 }, kaggle: { dataset: DATASET } },
+      overrides: { data: { ...overrides.data, test: { format: 'wsdm', path: testFile }, validation_size: 0.5 }, trainer: { epochs: 1, round_epochs: 1, gpus: 1 }, kaggle: { dataset: DATASET } },
     });
     result = (await handle.result()) as PipelineResult;
     notebookPython = execFileSync('bash', ['scripts/setup-notebook-env.sh'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
@@ -102,7 +104,7 @@ describe('arena package: a tiny Gemma-2 run as an offline Kaggle notebook', () =
     assert.equal(result.progress.stages['package']!.detail.endsWith(`in ${stage.dir}`), true, result.progress.stages['package']!.detail);
     const manifest = JSON.parse(readFileSync(path.join(stage.dir, 'dataset', 'manifest.json'), 'utf8'));
     const files = Object.keys(manifest.files);
-    for (const file of ['model/weights.safetensors', 'model/feature_columns.json', 'model/shape.json', 'model/settings.json', 'model/tokenizer/tokenizer.json', 'features/plan.json', 'features/sentiment_lexicon.json', 'arena_trainer/model.py', 'arena_trainer/text.py', 'arena_infer/predict.py', 'requirements.txt']) {
+    for (const file of ['model/weights.safetensors', 'model/feature_columns.json', 'model/shape.json', 'model/settings.json', 'model/tokenizer/tokenizer.json', 'features/plan.json', 'features/sentiment_lexicon.json', 'features/language_names.json', 'arena_trainer/model.py', 'arena_trainer/text.py', 'arena_infer/predict.py', 'arena_infer/language_id.py', 'requirements.txt']) {
       assert.ok(files.includes(file), `${file} in ${files.join(', ')}`);
     }
     assert.deepEqual(files.filter((f) => /optimizer|rng\.safetensors|checkpoint\.json|\.onnx|__pycache__/.test(f)), []);
@@ -150,6 +152,9 @@ describe('arena package: a tiny Gemma-2 run as an offline Kaggle notebook', () =
     const multilingual = await featureDifference(path.join(scratch, 'ts-multilingual.parquet'), path.join(scratch, 'py-multilingual.parquet'), columns);
     console.log(`# feature parity (max |pipeline - python| over ${columns.length} columns): sample train ${train.rows} rows ${train.maxAbs}, test ${test.rows} rows ${test.maxAbs}, multilingual ${multilingual.rows} rows ${multilingual.maxAbs}`);
     for (const d of [train, test, multilingual]) assert.ok(d.maxAbs <= 1e-12, d.worst);
+    // The language-driven columns vary on the sample, so their equality is not two constant columns.
+    const [varied] = await withDuckDB((c) => queryRows(c, `SELECT count(DISTINCT response_a_in_prompt_language) AS language, count(DISTINCT response_a_sentiment_scored) AS scored, count(DISTINCT response_a_script_cyrillic > 0) AS cyrillic FROM read_parquet('${path.join(scratch, 'py-train.parquet')}')`));
+    assert.deepEqual([varied!['language'], varied!['scored'], varied!['cyrillic']].map(Number), [2, 2, 2]);
     // The sample's non-tie rows, the 64 test rows, the 5 fixtures: every one compared.
     assert.deepEqual([train.rows > 600, test.rows, multilingual.rows], [true, 64, MULTILINGUAL_ROWS.length]);
   });

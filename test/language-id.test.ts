@@ -4,12 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { queryRows, withDuckDB } from '../lib/duckdb';
-import { detectLanguage, detectLanguageCode, languageName } from '../lib/language-id';
+import { detectLanguage, detectLanguageCode, languageName, languageNameTable } from '../lib/language-id';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 /** pycld2 0.42, installed into .venv by scripts/test.sh as a test-only tool. */
 const PYTHON = path.join(REPO_ROOT, '.venv', 'bin', 'python');
-const REFERENCE = path.join(__dirname, 'fixtures', 'polyglot_reference.py');
+/** The Kaggle package's language ID (python -m arena_infer.language_id), the one Python copy of the rules. */
+const PACKAGE_GLUE = path.join(REPO_ROOT, 'activities', 'package');
 const SAMPLE = path.resolve(REPO_ROOT, '..', 'shared', 'data', 'lmsys-sample', 'train_sample.csv');
 const WSDM_LANGUAGES = path.resolve(REPO_ROOT, '..', 'shared', 'data', 'wsdm-facts', 'language_counts.json');
 
@@ -55,7 +56,7 @@ async function sampleTexts(): Promise<string[]> {
 }
 
 function pythonCodes(texts: string[]): (string | null)[] {
-  const out = execFileSync(PYTHON, [REFERENCE], { input: texts.map((t) => JSON.stringify(t)).join('\n') + '\n', maxBuffer: 1 << 26 });
+  const out = execFileSync(PYTHON, ['-m', 'arena_infer.language_id'], { cwd: PACKAGE_GLUE, env: { ...process.env, PYTHONPATH: PACKAGE_GLUE, PYTHONDONTWRITEBYTECODE: '1' }, input: texts.map((t) => JSON.stringify(t)).join('\n') + '\n', maxBuffer: 1 << 26 });
   return out.toString('utf8').trim().split('\n').map((line) => JSON.parse(line) as string | null);
 }
 
@@ -95,5 +96,13 @@ describe('language names', () => {
     assert.equal(labels.length, 128);
     assert.deepEqual(labels.filter((label) => label !== 'unknown' && !names.has(label)), []);
     assert.deepEqual(['zh-Hant', 'tl', 'bn', 'xx-Qaai', 'iw'].map(languageName), ['Chinese', 'Tagalog', 'Bangla', 'xx', 'Hebrew']);
+  });
+
+  test("the package's name table names every code pycld2 can return, as languageName does", () => {
+    const pythonCodes = JSON.parse(execFileSync(PYTHON, ['-c', 'import json, pycld2; print(json.dumps([code for _, code in pycld2.LANGUAGES]))'], { encoding: 'utf8' })) as string[];
+    const table = languageNameTable();
+    assert.ok(pythonCodes.length > 250, `${pythonCodes.length} codes`);
+    assert.deepEqual(pythonCodes.filter((code) => table[code.split('-')[0]!] !== languageName(code)), []);
+    assert.deepEqual(['en', 'zh', 'tl', 'xx'].map((subtag) => table[subtag]), ['English', 'Chinese', 'Tagalog', 'xx']);
   });
 });

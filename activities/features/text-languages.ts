@@ -7,7 +7,7 @@ import { TEXT_FIELDS } from './measure-texts';
  * thousand characters settle a text's language and keep this step to seconds at 57,000 rows,
  * where whole responses (about 1.5 KB each, some 200 KB) would take minutes.
  */
-const LABEL_CHARS = 1000;
+export const LABEL_CHARS = 1000;
 
 /** Texts labelled between two yields to the event loop, so that the stage's heartbeat keeps firing. */
 const BATCH_TEXTS = 2048;
@@ -15,7 +15,7 @@ const BATCH_TEXTS = 2048;
 /**
  * `text_languages (row_idx, field, language)`: the WSDM-convention label (lib/language-id.ts) of
  * the first LABEL_CHARS characters of every text of `relation`, for language.sql and sentiment.sql.
- * A port runs the same SQL after filling this table with pycld2 under the same rules.
+ * The Kaggle package fills it with pycld2 under the same rules (arena_infer/language_id.py) and runs the same SQL.
  */
 export async function labelTextLanguages(connection: DuckDBConnection, relation: string, rowNumber: string): Promise<void> {
   const reader = await connection.runAndReadAll(

@@ -13,6 +13,7 @@ export const GLUE_FILES = [
   codeFile(__dirname, 'arena_infer/errors.py'),
   codeFile(__dirname, 'arena_infer/features.py'),
   codeFile(__dirname, 'arena_infer/integrity.py'),
+  codeFile(__dirname, 'arena_infer/language_id.py'),
   codeFile(__dirname, 'arena_infer/predict.py'),
   codeFile(__dirname, 'arena_infer/scoring.py'),
   codeFile(__dirname, 'arena_infer/submission.py'),

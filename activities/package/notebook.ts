@@ -38,12 +38,13 @@ export function inferenceNotebook(o: NotebookOptions): object {
         '',
       ].join('\n'),
     ),
-    markdown('Wheels shipped in the package (for packages missing from Kaggle\'s image) are installed offline; otherwise the image\'s own are used.\n'),
+    markdown('Wheels or sources shipped in the package\'s `wheels/` (packages missing from Kaggle\'s image, such as pycld2) are installed offline, a source with the image\'s own compiler and setuptools; the rest come from the image.\n'),
     codeCell(
       [
         'wheels = os.path.join(PACKAGE, "wheels")',
         'if os.path.isdir(wheels):',
-        '    subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--find-links", wheels, "-r", os.path.join(PACKAGE, "requirements.txt")], check=True)',
+        '    shipped = sorted(os.path.join(wheels, name) for name in os.listdir(wheels))',
+        '    subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", "--no-build-isolation", *shipped], check=True)',
         '',
       ].join('\n'),
     ),

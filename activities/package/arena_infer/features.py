@@ -1,7 +1,8 @@
 """The engineered features of a test table, by the pipeline's own SQL (features/plan.json, written
-from activities/features at package time) run by DuckDB's Python package. Only the per-text counts
-and the 3-gram similarities, which the pipeline computes in TypeScript, are computed here, in Python
-(text_counts.py); they fill the same `text_measure_values` table the SQL reads."""
+from activities/features at package time) run by DuckDB's Python package. Only what the pipeline
+computes in TypeScript is computed here, in Python, into the same tables the SQL reads: the per-text
+counts and the 3-gram similarities (text_counts.py) into `text_measure_values`, and each text's
+language label (language_id.py) into `text_languages`."""
 
 import json
 import os
@@ -10,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import PackageError
+from .language_id import language
 from .text_counts import counts, similarity, unknown_counts
 
 TEXT_FIELDS = ("prompt", "response_a", "response_b")
@@ -51,6 +53,18 @@ def _measures(table: pa.Table, names: list, with_similarity: bool) -> pa.Table:
     return pa.table(columns)
 
 
+def _languages(table: pa.Table, label_chars: int, names: dict) -> pa.Table:
+    """text_languages (row_idx, field, language): the label of each text's first `label_chars`
+    characters, a NULL text labelled as an empty one (text-languages.ts)."""
+    rows, fields, labels = [], [], []
+    for field in TEXT_FIELDS:
+        for row, text in enumerate(table.column(field).to_pylist()):
+            rows.append(row)
+            fields.append(field)
+            labels.append(language((text or "")[:label_chars], names))
+    return pa.table({"row_idx": pa.array(rows, pa.int32()), "field": pa.array(fields, pa.string()), "language": pa.array(labels, pa.string())})
+
+
 def _load_lexicon(connection, file: str) -> None:
     with open(file, encoding="utf-8") as f:
         lexicon = json.load(f)
@@ -83,6 +97,9 @@ def compute_features(package_dir: str, test_file: str, work_dir: str) -> tuple:
             _load_lexicon(connection, os.path.join(features_dir, "sentiment_lexicon.json"))
         connection.register("measure_rows", _measures(table, plan["count_names"], plan["similarity"]))
         connection.execute("CREATE OR REPLACE TABLE text_measure_values AS SELECT * FROM measure_rows")
+        with open(os.path.join(features_dir, "language_names.json"), encoding="utf-8") as f:
+            connection.register("language_rows", _languages(table, plan["label_chars"], json.load(f)))
+        connection.execute("CREATE OR REPLACE TABLE text_languages AS SELECT * FROM language_rows")
         for field in TEXT_FIELDS:
             connection.execute(plan["field_sql"][field].replace(SCAN, scan))
         result = connection.execute(plan["table_sql"].replace(SCAN, scan)).to_arrow_table()
