@@ -57,6 +57,9 @@ describe('config loading', () => {
       [tuned.model.truncation, tuned.model.tokenization, tuned.model.feature_scaling, tuned.model.inference_max_length, tuned.trainer.scheduler.num_cycles],
       ['head_tail', 'whole_string', 'standardize', null, 0.27],
     );
+    // The reference trained with DDP on one pod; the tuned run uses independent single-GPU shards merged every K steps.
+    assert.ok(shown.split('\n').includes('  parallel: ddp'));
+    assert.deepEqual([tuned.trainer.parallel, tuned.trainer.round_steps, tuned.augment.mode], ['shards', 1000, 'append']);
   });
 
   it('inherits with extends: mappings merge, lists and scalars replace', () => {
