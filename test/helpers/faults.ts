@@ -288,7 +288,7 @@ export class FaultCampaign {
     let error: string | undefined;
     let metrics: unknown;
     try {
-      metrics = (await result).metrics;
+      metrics = withoutTiming((await result).metrics);
       completed = true;
     } catch (err) {
       error = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
@@ -371,4 +371,11 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // Already gone.
   }
+}
+
+/** The evaluation's metrics without its wall-clock timing (kept for the Kaggle run-time estimate), which no two runs share. */
+function withoutTiming(metrics: unknown): unknown {
+  if (metrics === null || typeof metrics !== 'object') return metrics;
+  const { timing: _timing, ...rest } = metrics as Record<string, unknown>;
+  return rest;
 }
