@@ -218,6 +218,42 @@ export const submitSchema = z
   })
   .describe('submission');
 
+const teacherSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected a lower-case name of letters, digits, _ and -').describe('names the teacher in reports and errors'),
+    file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "an imported teacher: a CSV or parquet file under the data dir with columns id, p_model_a (p that response_a wins) and optionally p_model_a_swapped (the teacher's p for the first response shown with the two responses swapped); absent: the pipeline's own k-fold teachers, by their out-of-fold predictions",
+      ),
+    weight: z.number().positive().default(1).describe("the teacher's weight in the soft label, a weighted mean of the teachers' probabilities"),
+  })
+  .describe('one teacher of the soft labels');
+
+export const distillSchema = z
+  .strictObject({
+    folds: z.int().min(2).default(3).describe('k of the k-fold teachers of the distill pipeline: teacher[fold] for fold 0..k-1'),
+    alpha: z.number().min(0).max(1).default(0.5).describe('loss = alpha*CE(hard label) + (1-alpha)*T^2*KL(teacher_T || student_T), on rows with a soft label'),
+    temperature: z.number().positive().default(2).describe('T of the soft-label loss: both logits are divided by it'),
+    teachers: z
+      .array(teacherSchema)
+      .min(1)
+      .default([{ name: 'oof', weight: 1 }])
+      .describe("whose probabilities make the student's soft labels; default: the pipeline's own k-fold teachers"),
+    swap_tolerance: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.15)
+      .describe('an imported teacher that gives both orders must have mean |p_model_a - (1 - p_model_a_swapped)| at most this'),
+  })
+  // Two teachers by one name could not be told apart in reports and errors; only one can be the pipeline's own.
+  .refine((d) => new Set(d.teachers.map((t) => t.name)).size === d.teachers.length, { path: ['teachers'], message: 'teacher names must differ' })
+  .refine((d) => d.teachers.filter((t) => t.file === undefined).length <= 1, { path: ['teachers'], message: "at most one teacher can be the pipeline's own (no file)" })
+  .describe('k-fold teachers and soft-label distillation (pipelines/distill-pipeline.yaml)');
+
 const kaggleSlugSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected owner/slug');
 
 export const kaggleSchema = z
@@ -254,15 +290,17 @@ export const runConfigSchema = z
     evaluate: evaluateSchema.default(evaluateSchema.parse({})),
     submit: submitSchema.default(submitSchema.parse({})),
     kaggle: kaggleSchema.default(kaggleSchema.parse({})),
+    distill: distillSchema.default(distillSchema.parse({})),
   })
   .describe('a named run config');
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
 
 /** The sections a trainer process reads: what the train stages declare, and all a trainer spec's `config` holds. */
-export const TRAINER_SECTIONS = ['seed', 'augment', 'model', 'trainer'] as const;
+// distill: its alpha and temperature weigh the soft-label loss of a student's train data.
+export const TRAINER_SECTIONS = ['seed', 'augment', 'model', 'trainer', 'distill'] as const;
 // Other sections are dropped, not refused: a hand-written spec may hold a whole run config.
-export const trainerConfigSchema = runConfigSchema.pick({ seed: true, augment: true, model: true, trainer: true }).strip();
+export const trainerConfigSchema = runConfigSchema.pick({ seed: true, augment: true, model: true, trainer: true, distill: true }).strip();
 export type TrainerConfig = z.infer<typeof trainerConfigSchema>;
 export type DataConfig = RunConfig['data'];
 export type DataSource = z.infer<typeof dataSourceSchema>;
