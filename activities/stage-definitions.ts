@@ -24,8 +24,3 @@ export function stageDefinitions(devices: DevicePool) {
     package: packageStage,
   } satisfies Record<string, StageDefinition>;
 }
-
-/** The activities of a pipeline stage: the composite train stage runs three kinds of sub-step. */
-export const SUB_STEPS: Record<string, readonly (keyof ReturnType<typeof stageDefinitions>)[]> = {
-  train: ['trainShard', 'mergeShards', 'exportModel'],
-};
