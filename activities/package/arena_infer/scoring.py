@@ -38,26 +38,16 @@ def load_model(package_dir: str, basemodel_dir: str, device):
 def score_file(package_dir: str, basemodel_dir: str, rows_file: str, out_file: str, batch_size: int) -> None:
     """Writes (id, pass, p_a) of every row of `rows_file` to `out_file`, on this process's first device."""
     import numpy as np
-    import torch
 
-    from arena_trainer.batches import length_sorted_batches, model_inputs, text_lengths
     from arena_trainer.model import pick_device
-    from arena_trainer.train import autocast_for
+    from arena_trainer.predict import predict_probabilities
 
     device = pick_device()
     model, encoder = load_model(package_dir, basemodel_dir, device)
     table = pq.read_table(rows_file)
     texts = {k: [v or "" for v in table.column(k).to_pylist()] for k in ("prompt", "response_a", "response_b")}
     features = np.array(table.column("features").to_pylist(), dtype=np.float64)
-    autocast, _ = autocast_for(device)
-    p_a = [0.0] * table.num_rows
-    with torch.no_grad():
-        for rows in length_sorted_batches(text_lengths(texts["prompt"], texts["response_a"], texts["response_b"]), batch_size):
-            inputs = model_inputs(encoder, *([texts[k][i] for i in rows] for k in ("prompt", "response_a", "response_b")), features[rows], device)
-            with autocast:
-                probabilities = torch.sigmoid(model(*inputs).float()).squeeze(-1).tolist()
-            for i, p in zip(rows, probabilities):
-                p_a[i] = p
+    p_a = predict_probabilities(model, encoder, texts, features, device, batch_size)
     out = pa.table({"id": table.column("id"), "pass": table.column("pass"), "p_a": pa.array(p_a, pa.float64())})
     pq.write_table(out, out_file + ".tmp")
     os.replace(out_file + ".tmp", out_file)
