@@ -21,7 +21,7 @@ WORKDIR /app
 # ARENA_TRAINER_PYTHON tells trainers/gpu/run.sh which python to use, so nothing is built at run time.
 ENV ARENA_CACHE_DIR=/opt/arena ARENA_TRAINER_BASE_PYTHON=python3.11
 COPY trainers/gpu/requirements.txt trainers/gpu/requirements.txt
-COPY scripts/setup-trainer-env.sh scripts/setup-trainer-env.sh
+COPY scripts/cached-venv.sh scripts/setup-trainer-env.sh scripts/
 RUN ln -s "$(bash scripts/setup-trainer-env.sh)" /usr/local/bin/arena-trainer-python \
  && /usr/local/bin/arena-trainer-python -c "import torch, transformers, peft, bitsandbytes, onnx, jsonschema"
 ENV ARENA_TRAINER_PYTHON=/usr/local/bin/arena-trainer-python

@@ -48,7 +48,7 @@ const BUILT_IN: Record<string, TrainerEntry> = {
     // proxies can carry tokens: build the trainer's venv ahead, see docs/gpu-trainer.md).
     env: ['LD_LIBRARY_PATH', 'HF_HOME', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE', 'TORCH_HOME', 'XDG_CACHE_HOME', 'PYTORCH_CUDA_ALLOC_CONF', 'OMP_NUM_THREADS'],
     // Never trainers/gpu/tests: a test is not the trainer's code.
-    code: ['trainers/gpu/arena_trainer', 'trainers/gpu/run.sh', 'trainers/gpu/requirements.txt', 'scripts/setup-trainer-env.sh'],
+    code: ['trainers/gpu/arena_trainer', 'trainers/gpu/run.sh', 'trainers/gpu/requirements.txt', 'scripts/setup-trainer-env.sh', 'scripts/cached-venv.sh'],
     // The venv's torchrun over the pod's GPUs (run.sh --ddp <processes>).
     ddp_argv: ['bash', 'trainers/gpu/run.sh', '--ddp'],
   },

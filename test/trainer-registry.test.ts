@@ -31,6 +31,8 @@ describe('trainer registry (issue 9 row 1)', () => {
     const gpu = trainerCode(resolveTrainer(registry, 'gpu'), REPO_ROOT);
     assert.deepEqual(gpu.entries, []);
     assert.ok(gpu.files.includes('trainers/gpu/arena_trainer/train.py') && gpu.files.includes('trainers/gpu/requirements.txt') && gpu.files.includes('trainers/gpu/run.sh'));
+    // The venv the launcher builds is the trainer's too: its script and the shared builder it calls.
+    for (const script of ['scripts/setup-trainer-env.sh', 'scripts/cached-venv.sh']) assert.ok(gpu.files.includes(script), script);
     assert.deepEqual(gpu.files.filter((f) => f.includes('/tests/') || f.includes('__pycache__')), []);
   });
 
