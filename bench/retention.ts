@@ -8,17 +8,19 @@ import path from 'node:path';
 import type { PipelineResult } from '../lib/run-types';
 import { formatBytes, storeUsage } from '../lib/store/du';
 import { listEntries } from '../lib/store/entries';
-import { removeDir, startRun, startTemporal, startWorkers, tempDir } from '../test/helpers/temporal';
+import { startRun, tempDir } from '../test/helpers/temporal';
+import { TemporalSession } from '../test/helpers/temporal-session';
 
 async function main(): Promise<void> {
   const rows = Number(process.argv[2] ?? 100_000);
   process.env['ARENA_DATA_DIR'] = tempDir('no-data');
-  const env = await startTemporal();
-  const store = tempDir('bench-retention');
-  const workers = await startWorkers(env, { taskQueue: 'bench-retention', storeDir: store, devices: 2 });
+  const session = new TemporalSession();
   try {
+    await session.start();
+    const store = session.tempDir('bench-retention');
+    await session.startWorkers({ taskQueue: 'bench-retention', storeDir: store, devices: 2 });
     const started = Date.now();
-    const result = (await (await startRun(env, 'bench-retention', 'retention', { config: 'micro', overrides: { data: { synthetic_rows: rows } } })).result()) as PipelineResult;
+    const result = (await (await startRun(session.env, 'bench-retention', 'retention', { config: 'micro', overrides: { data: { synthetic_rows: rows } } })).result()) as PipelineResult;
     const seconds = (Date.now() - started) / 1000;
     const usage = storeUsage(store);
     const sum = (pick: (s: (typeof usage.stages)[number]) => number) => usage.stages.reduce((n, s) => n + pick(s), 0);
@@ -28,9 +30,7 @@ async function main(): Promise<void> {
     console.log(`micro on ${rows} synthetic rows: ${result.progress.status} in ${seconds.toFixed(0)} s`);
     console.log(`store ${formatBytes(usage.total)}: ${checkpoints} checkpoints kept (${formatBytes(sum((s) => s.checkpoints))}), stage outputs ${formatBytes(sum((s) => s.outputs))}`);
   } finally {
-    await workers.stop();
-    await env.teardown();
-    removeDir(store);
+    await session.stop();
   }
 }
 

@@ -6,24 +6,26 @@
  */
 import { gcPolicy, storeGc } from '../cli/store';
 import { formatBytes, storeUsage } from '../lib/store/du';
-import { removeDir, sampleData, startRun, startTemporal, startWorkers, tempDir } from '../test/helpers/temporal';
+import { sampleData, startRun, tempDir } from '../test/helpers/temporal';
+import { TemporalSession } from '../test/helpers/temporal-session';
 
 const RUNS = 20;
 const AT_ONCE = 4;
 
 async function main(): Promise<void> {
   process.env['ARENA_DATA_DIR'] = tempDir('no-data');
-  const env = await startTemporal();
-  const store = tempDir('bench-gc');
-  const workers = await startWorkers(env, { taskQueue: 'bench-gc', storeDir: store, devices: 2 });
-  const started = Date.now();
+  const session = new TemporalSession();
   try {
+    await session.start();
+    const store = session.tempDir('bench-gc');
+    await session.startWorkers({ taskQueue: 'bench-gc', storeDir: store, devices: 2 });
+    const started = Date.now();
     for (let first = 0; first < RUNS; first += AT_ONCE) {
       await Promise.all(
         Array.from({ length: AT_ONCE }, async (_, j) => {
           const i = first + j;
           const overrides = { ...sampleData(), seed: 100 + (i % 5), trainer: { epochs: 1 + (i % 2), lr: { head: 5e-4 * (1 + Math.floor(i / 10)) } } };
-          await (await startRun(env, 'bench-gc', `bench-gc-${String(i).padStart(2, '0')}`, { config: 'micro', overrides })).result();
+          await (await startRun(session.env, 'bench-gc', `bench-gc-${String(i).padStart(2, '0')}`, { config: 'micro', overrides })).result();
         }),
       );
     }
@@ -36,9 +38,7 @@ async function main(): Promise<void> {
       console.log(`gc ${JSON.stringify(flags)}: ${summary}; store now ${size()}`);
     }
   } finally {
-    await workers.stop();
-    await env.teardown();
-    removeDir(store);
+    await session.stop();
   }
 }
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, it } from 'node:test';
 import type { RoundSelection } from '../lib/round-selection';
 import type { PipelineResult } from '../lib/run-types';
 import { readCheckpoint } from '../trainers/cpu/checkpoint';
-import { removeDir, sampleData, startRun, startTemporal, startWorkers, tempDir, type RunningWorkers } from './helpers/temporal';
+import { sampleData, startRun } from './helpers/temporal';
+import { workersSuite } from './helpers/temporal-session';
 
 /** The optimizer step of the checkpoint kept in a stage output folder. */
 function stepOf(dir: string): number {
@@ -14,26 +14,13 @@ function stepOf(dir: string): number {
 }
 
 describe('the best round is exported (CPU trainer, two shards, through Temporal)', () => {
-  let env: TestWorkflowEnvironment;
-  let workers: RunningWorkers;
-  const store = tempDir('best-round-store');
-  const taskQueue = 'best-round';
-
-  before(async () => {
-    env = await startTemporal();
-    workers = await startWorkers(env, { taskQueue, storeDir: store, devices: 2 });
-  });
-
-  after(async () => {
-    await workers?.stop();
-    await env?.teardown();
-    removeDir(store);
-  });
+  const suite = workersSuite({ taskQueue: 'best-round', devices: 2 });
+  const { taskQueue } = suite;
 
   it('validates every merge and exports round 2 when a learning-rate spike spoils round 3', async (t) => {
     // Round 3 trains at 5000x the learning rate (Adam steps of ~1 per weight at the decayed schedule): its merged model is far worse than round 2's.
     const trainer = { epochs: 3, round_epochs: 1, gpus: 2, round_lr_scale: [1, 1, 5000], early_stopping_patience: 0 };
-    const handle = await startRun(env, taskQueue, 'best-round-cpu', { config: 'micro', overrides: { ...sampleData(), trainer } });
+    const handle = await startRun(suite.env, taskQueue, 'best-round-cpu', { config: 'micro', overrides: { ...sampleData(), trainer } });
     const result = (await handle.result()) as PipelineResult;
 
     const train = result.stages['train']!;

@@ -1,42 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DEFAULT_CONFIG_DIR } from '../lib/config/load';
+import { describe, it } from 'node:test';
 import type { RoundSelection } from '../lib/round-selection';
 import type { PipelineResult } from '../lib/run-types';
-import { REPO_ROOT } from '../worker';
 import { saveHistoryIfAsked } from './helpers/histories';
-import { removeDir, sampleData, startRun, startTemporal, startWorkers, tempDir, type RunningWorkers } from './helpers/temporal';
+import { sampleData, startRun } from './helpers/temporal';
+import { workersSuite } from './helpers/temporal-session';
+import { tinyGemmaConfigs } from './helpers/tiny-gemma';
 
 describe('train-pipeline with the Python Gemma-2 trainer, through Temporal', () => {
-  let env: TestWorkflowEnvironment;
-  let workers: RunningWorkers;
-  const store = tempDir('gemma-store');
-  const models = tempDir('gemma-model');
-  // model.basemodel_path is a filesystem root of the worker, which a workflow input may not set:
-  // the test's backbone is named by a config on the worker's side instead.
-  const configDir = tempDir('gemma-configs');
-  const taskQueue = 'gemma2-tiny';
-
-  before(async () => {
-    const python = execFileSync('bash', ['scripts/setup-trainer-env.sh'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    execFileSync(python, ['trainers/gpu/tests/tiny_gemma2.py', path.join(models, 'gemma2-tiny')], { cwd: REPO_ROOT, env: { ...process.env, PYTHONPATH: 'trainers/gpu' } });
-    env = await startTemporal();
-    cpSync(DEFAULT_CONFIG_DIR, configDir, { recursive: true });
-    writeFileSync(path.join(configDir, 'gemma2_tiny_test.yaml'), `extends: gemma2_tiny_cpu\nmodel:\n  basemodel_path: ${JSON.stringify(path.join(models, 'gemma2-tiny'))}\n`);
-    workers = await startWorkers(env, { taskQueue, storeDir: store, devices: 2, configDir });
-  });
-
-  after(async () => {
-    await workers?.stop();
-    await env?.teardown();
-    removeDir(store);
-    removeDir(models);
-    removeDir(configDir);
-  });
+  const configDir = tinyGemmaConfigs();
+  const suite = workersSuite({ taskQueue: 'gemma2-tiny', devices: 2, configDir });
 
   // One run covers the whole path (two shards per round, exact LoRA merges, the merged model
   // validated each round, ONNX export, evaluate, submit) and the choice of the exported round.
@@ -46,7 +21,7 @@ describe('train-pipeline with the Python Gemma-2 trainer, through Temporal', () 
     // Shards split the pairs (no per_gpu copies of the whole set): a round is then short enough that
     // round 2 still improves on round 1, which the choice of round 2 needs.
     const augment = { mode: 'none' };
-    const handle = await startRun(env, taskQueue, 'gemma2-tiny-best-round', { config: 'gemma2_tiny_test', overrides: { ...sampleData(), augment, trainer } });
+    const handle = await startRun(suite.env, suite.taskQueue, 'gemma2-tiny-best-round', { config: 'gemma2_tiny_test', overrides: { ...sampleData(), augment, trainer } });
     const result = (await handle.result()) as PipelineResult;
     await saveHistoryIfAsked(handle, 'gemma2-tiny');
 

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { removeDir, startTemporal, startWorkers, tempDir, type RunningWorkers } from './helpers/temporal';
+import { workersSuite } from './helpers/temporal-session';
 
 /** The activities a run scheduled, in order, from its history. */
 async function scheduledActivities(handle: WorkflowHandle): Promise<string[]> {
@@ -26,27 +25,13 @@ async function failureOf(handle: WorkflowHandle): Promise<WorkflowFailedError> {
 }
 
 describe('a workflow input is data, never power (issue 9, through Temporal)', () => {
-  let env: TestWorkflowEnvironment;
-  let workers: RunningWorkers;
-  const store = tempDir('confine-store');
-  const scratch = tempDir('confine-scratch');
-  const taskQueue = 'input-confinement';
-
-  before(async () => {
-    env = await startTemporal();
-    workers = await startWorkers(env, { taskQueue, storeDir: store, devices: 1 });
-  });
-
-  after(async () => {
-    await workers?.stop();
-    await env?.teardown();
-    removeDir(store);
-    removeDir(scratch);
-  });
+  const suite = workersSuite({ taskQueue: 'input-confinement', devices: 1 });
+  const { store, taskQueue } = suite;
+  const scratch = suite.tempDir('confine-scratch');
 
   it('an argv in the overrides fails the run before any stage executes, and runs nothing', async () => {
     const marker = path.join(scratch, 'x');
-    const handle = await env.client.workflow.start('train-pipeline', {
+    const handle = await suite.env.client.workflow.start('train-pipeline', {
       taskQueue,
       workflowId: 'sh-override',
       args: [{ config: 'micro', overrides: { trainer: { command: ['sh', '-c', `id > ${marker}; env | grep AWS_SECRET`] } } }],
@@ -63,7 +48,7 @@ describe('a workflow input is data, never power (issue 9, through Temporal)', ()
 
   it('a __proto__ key in the overrides reaches the worker and is refused by name', async () => {
     const overrides = JSON.parse('{"__proto__": {"polluted": 1}}') as Record<string, unknown>;
-    const handle = await env.client.workflow.start('train-pipeline', { taskQueue, workflowId: 'proto-override', args: [{ config: 'micro', overrides }] });
+    const handle = await suite.env.client.workflow.start('train-pipeline', { taskQueue, workflowId: 'proto-override', args: [{ config: 'micro', overrides }] });
     const err = await failureOf(handle);
     assert.equal((err.cause?.cause as Error | undefined)?.message, "invalid config 'micro':\n(overrides): __proto__: '__proto__' cannot be a config key");
     assert.deepEqual(await scheduledActivities(handle), ['resolveRun']);
@@ -80,7 +65,7 @@ describe('a workflow input is data, never power (issue 9, through Temporal)', ()
   ];
   for (const bad of badInputs) {
     it(`fails a run started with ${bad.name} at once with a non-retryable error naming the field (row 5)`, async () => {
-      const handle = await env.client.workflow.start('train-pipeline', { taskQueue, workflowId: `bad-input-${bad.name}`, args: bad.args });
+      const handle = await suite.env.client.workflow.start('train-pipeline', { taskQueue, workflowId: `bad-input-${bad.name}`, args: bad.args });
       const err = await failureOf(handle);
       assert.ok(err.cause instanceof ApplicationFailure, String(err.cause));
       assert.equal(err.cause.type, 'InvalidWorkflowInput');

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, it } from 'node:test';
 import { explainStage } from '../cli/explain';
 import { stageLogs } from '../cli/logs';
 import { resultsOfStage, stageResultsOf } from '../cli/run-results';
@@ -11,7 +10,8 @@ import { loadPipeline } from '../lib/pipeline/load';
 import type { PipelineResult } from '../lib/run-types';
 import { listFiles } from '../lib/store/hash';
 import { REPO_ROOT } from '../worker';
-import { removeDir, sampleData, startRun, startTemporal, startWorkers, tempDir, type RunningWorkers } from './helpers/temporal';
+import { sampleData, startRun } from './helpers/temporal';
+import { workersSuite } from './helpers/temporal-session';
 
 /** Every committed entry of a store: stage id → the cache keys it holds, each with its outputs' hashes. */
 function storeKeys(store: string): Record<string, { key: string; outputs: Record<string, string> }[]> {
@@ -25,27 +25,14 @@ function storeKeys(store: string): Record<string, { key: string; outputs: Record
 }
 
 describe('cache keys are a function of the config, code and data only', () => {
-  let env: TestWorkflowEnvironment;
-  let workers: RunningWorkers;
-  const store = tempDir('determinism-store');
-  const taskQueue = 'determinism-test';
-
-  before(async () => {
-    env = await startTemporal();
-    workers = await startWorkers(env, { taskQueue, storeDir: store, devices: 2 });
-  });
-
-  after(async () => {
-    await workers?.stop();
-    await env?.teardown();
-    removeDir(store);
-  });
+  const suite = workersSuite({ taskQueue: 'determinism-test', devices: 2 });
+  const { store, taskQueue } = suite;
 
   it('gives every stage, train sub-steps included, the same key in two --no-cache runs of micro; logs stay beside the entries, outside them', async () => {
     const input = { config: 'micro', overrides: sampleData(), noCache: true };
     const runs: ReturnType<typeof storeKeys>[] = [];
     for (const id of ['determinism-1', 'determinism-2']) {
-      const handle = await startRun(env, taskQueue, id, input);
+      const handle = await startRun(suite.env, taskQueue, id, input);
       const result = (await handle.result()) as PipelineResult;
       for (const [stage, r] of Object.entries(result.stages)) assert.equal(r.cacheHit, false, `${id}: ${stage} was executed`);
       runs.push(storeKeys(store));

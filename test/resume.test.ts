@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { PipelineResult, RunProgress } from '../lib/run-types';
 import { readCheckpoint } from '../trainers/cpu/checkpoint';
 import { saveHistoryIfAsked } from './helpers/histories';
-import { checkpointSteps, removeDir, sampleData, spawnWorkerProcess, startRun, startTemporal, startWorkers, tempDir, waitFor, type RunningWorkers } from './helpers/temporal';
+import { checkpointSteps, sampleData, startRun, waitFor } from './helpers/temporal';
+import { temporalSuite } from './helpers/temporal-session';
 
 /** The trainer processes working on a stage id, and the worker process each belongs to. */
 function trainerParents(store: string, stageId: string): number[] {
@@ -28,31 +28,17 @@ function outputSummary(store: string, stageId: string): Record<string, unknown> 
 }
 
 describe('resume after crashes and fixes', () => {
-  let env: TestWorkflowEnvironment;
-  const children: ChildProcess[] = [];
-  const stopLater: RunningWorkers[] = [];
-
-  before(async () => {
-    env = await startTemporal();
-  });
-
-  after(async () => {
-    for (const child of children) child.kill('SIGKILL');
-    for (const w of stopLater) await w.stop();
-    await env?.teardown();
-  });
+  const suite = temporalSuite();
 
   it('a shard whose worker is killed mid-round resumes from its checkpoint; the other shard is not restarted', async () => {
-    const store = tempDir('kill-store');
+    const store = suite.tempDir('kill-store');
     const taskQueue = 'kill-test';
-    const logs = tempDir('kill-logs');
-    const main = await startWorkers(env, { taskQueue, storeDir: store, role: 'main' });
-    stopLater.push(main);
-    const gpuA = spawnWorkerProcess(env, { taskQueue, store, role: 'gpu', devices: 1, logFile: path.join(logs, 'a.log') });
-    const gpuB = spawnWorkerProcess(env, { taskQueue, store, role: 'gpu', devices: 1, logFile: path.join(logs, 'b.log') });
-    children.push(gpuA, gpuB);
+    const logs = suite.tempDir('kill-logs');
+    await suite.startWorkers({ taskQueue, storeDir: store, role: 'main' });
+    const gpuA = suite.spawnWorker({ taskQueue, store, role: 'gpu', devices: 1, logFile: path.join(logs, 'a.log') });
+    const gpuB = suite.spawnWorker({ taskQueue, store, role: 'gpu', devices: 1, logFile: path.join(logs, 'b.log') });
 
-    const handle = await startRun(env, taskQueue, 'kill-shard', {
+    const handle = await startRun(suite.env, taskQueue, 'kill-shard', {
       config: 'micro',
       overrides: { ...sampleData(), trainer: { epochs: 2, round_epochs: 1, gpus: 2, checkpoint_every_steps: 4, step_delay_ms: 150 } },
     });
@@ -66,7 +52,7 @@ describe('resume after crashes and fixes', () => {
     victim.kill('SIGKILL');
     // The dead pod's trainer notices its closed stdin and exits; a new pod joins.
     await waitFor('the orphaned trainer to exit', () => trainerParents(store, victimStage).length === 0 || undefined, 30_000);
-    children.push(spawnWorkerProcess(env, { taskQueue, store, role: 'gpu', devices: 1, logFile: path.join(logs, 'c.log') }));
+    suite.spawnWorker({ taskQueue, store, role: 'gpu', devices: 1, logFile: path.join(logs, 'c.log') });
 
     const result = (await handle.result()) as PipelineResult;
     await saveHistoryIfAsked(handle, 'kill-shard');
@@ -95,15 +81,13 @@ describe('resume after crashes and fixes', () => {
         assert.ok(Math.abs(tensor[i]! - (a![name]![i]! + b![name]![i]!) / 2) < 1e-6, `${name}[${i}] is the average`);
       }
     }
-    removeDir(store);
-    removeDir(logs);
   });
 
   it('after a failure in evaluate and a fix, a resumed run executes only evaluate, submit and package', async () => {
-    const store = tempDir('fix-store');
+    const store = suite.tempDir('fix-store');
     const taskQueue = 'fix-test';
     const input = { config: 'micro', overrides: { ...sampleData(), seed: 7 } };
-    const broken = await startWorkers(env, {
+    const broken = await suite.startWorkers({
       taskQueue,
       storeDir: store,
       activityOverrides: {
@@ -112,7 +96,7 @@ describe('resume after crashes and fixes', () => {
         },
       },
     });
-    const failing = await startRun(env, taskQueue, 'fix-and-resume', input);
+    const failing = await startRun(suite.env, taskQueue, 'fix-and-resume', input);
     const err = await failing.result().then(
       () => assert.fail('the run should fail'),
       (e: unknown) => e,
@@ -125,13 +109,11 @@ describe('resume after crashes and fixes', () => {
     await saveHistoryIfAsked(failing, 'evaluate-failed');
     await broken.stop();
 
-    const fixed = await startWorkers(env, { taskQueue, storeDir: store });
-    stopLater.push(fixed);
-    const resumed = await startRun(env, taskQueue, 'fix-and-resume', input);
+    await suite.startWorkers({ taskQueue, storeDir: store });
+    const resumed = await startRun(suite.env, taskQueue, 'fix-and-resume', input);
     const result = (await resumed.result()) as PipelineResult;
     const executed = Object.entries(result.progress.stages).filter(([, s]) => s.executed > 0).map(([name]) => name);
     assert.deepEqual(executed.sort(), ['evaluate', 'package', 'submit']);
     for (const stage of ['ingest', 'features', 'augment', 'split', 'train']) assert.equal(result.progress.stages[stage]!.state, 'cached');
-    removeDir(store);
   });
 });

@@ -1,34 +1,21 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, it } from 'node:test';
 import type { PipelineResult } from '../lib/run-types';
 import { readCheckpoint } from '../trainers/cpu/checkpoint';
 import { saveHistoryIfAsked } from './helpers/histories';
-import { removeDir, sampleData, startRun, startTemporal, startWorkers, tempDir, type RunningWorkers } from './helpers/temporal';
+import { sampleData, startRun } from './helpers/temporal';
+import { workersSuite } from './helpers/temporal-session';
 
 const ROUND_STEPS = 8;
 
 describe('train stage with trainer.round_steps on a real Temporal dev server', () => {
-  let env: TestWorkflowEnvironment;
-  let workers: RunningWorkers;
-  const store = tempDir('steps-store');
-  const taskQueue = 'round-steps-test';
-
-  before(async () => {
-    env = await startTemporal();
-    workers = await startWorkers(env, { taskQueue, storeDir: store, devices: 2 });
-  });
-
-  after(async () => {
-    await workers?.stop();
-    await env?.teardown();
-    removeDir(store);
-  });
+  const suite = workersSuite({ taskQueue: 'round-steps-test', devices: 2 });
+  const { taskQueue } = suite;
 
   it('2 CPU shards merge every K steps, go on where they stopped, and together train each epoch once', async () => {
-    const handle = await startRun(env, taskQueue, 'round-steps', {
+    const handle = await startRun(suite.env, taskQueue, 'round-steps', {
       config: 'micro',
       overrides: { ...sampleData(), trainer: { epochs: 2, gpus: 2, round_epochs: null, round_steps: ROUND_STEPS } },
     });

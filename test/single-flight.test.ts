@@ -1,40 +1,24 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, it } from 'node:test';
 import type { PipelineResult, RunProgress } from '../lib/run-types';
 import { listEntries } from '../lib/store/entries';
 import { readLease } from '../lib/store/lease';
-import { checkpointSteps, removeDir, sampleData, spawnWorkerProcess, startRun, startTemporal, startWorkers, tempDir, waitFor, type RunningWorkers } from './helpers/temporal';
+import { checkpointSteps, sampleData, startRun, waitFor } from './helpers/temporal';
+import { temporalSuite } from './helpers/temporal-session';
 
 const STAGES = ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit', 'package'];
 
 describe('single flight: a stage key is computed once however many runs need it', () => {
-  let env: TestWorkflowEnvironment;
-  const stopLater: RunningWorkers[] = [];
-  const children: ChildProcess[] = [];
-  const dirs: string[] = [];
-
-  before(async () => {
-    env = await startTemporal();
-  });
-
-  after(async () => {
-    for (const child of children) child.kill('SIGKILL');
-    for (const w of stopLater) await w.stop();
-    await env?.teardown();
-    for (const dir of dirs) removeDir(dir);
-  });
+  const suite = temporalSuite();
 
   it('three concurrent runs of one config on a fresh store execute each stage once in total and finish with equal metrics', async () => {
-    const store = tempDir('flight-store');
-    dirs.push(store);
+    const store = suite.tempDir('flight-store');
     const taskQueue = 'single-flight';
-    stopLater.push(await startWorkers(env, { taskQueue, storeDir: store, devices: 2 }));
+    await suite.startWorkers({ taskQueue, storeDir: store, devices: 2 });
     const input = { config: 'micro', overrides: { ...sampleData(), seed: 5, trainer: { epochs: 2, round_epochs: 1, checkpoint_every_steps: 2 } } };
-    const handles = await Promise.all([1, 2, 3].map((n) => startRun(env, taskQueue, `flight-${n}`, input)));
+    const handles = await Promise.all([1, 2, 3].map((n) => startRun(suite.env, taskQueue, `flight-${n}`, input)));
     const results = (await Promise.all(handles.map((h) => h.result()))) as PipelineResult[];
 
     const executions: Record<string, number> = {};
@@ -57,22 +41,20 @@ describe('single flight: a stage key is computed once however many runs need it'
   });
 
   it('a run waiting for a key takes it over when the worker computing it is killed', async () => {
-    const store = tempDir('takeover-store');
-    const logs = tempDir('takeover-logs');
-    dirs.push(store, logs);
+    const store = suite.tempDir('takeover-store');
+    const logs = suite.tempDir('takeover-logs');
     const input = { config: 'micro', overrides: { ...sampleData(), seed: 6, trainer: { epochs: 1, gpus: 1, checkpoint_every_steps: 4, step_delay_ms: 100 } } };
     // Two task queues on one store: the doomed worker serves the first run only, the survivor the second.
-    const doomed = spawnWorkerProcess(env, { taskQueue: 'takeover-a', store, role: 'all', devices: 1, logFile: path.join(logs, 'a.log') });
-    children.push(doomed);
-    stopLater.push(await startWorkers(env, { taskQueue: 'takeover-b', storeDir: store, devices: 1 }));
-    const first = await startRun(env, 'takeover-a', 'takeover-1', input);
+    const doomed = suite.spawnWorker({ taskQueue: 'takeover-a', store, role: 'all', devices: 1, logFile: path.join(logs, 'a.log') });
+    await suite.startWorkers({ taskQueue: 'takeover-b', storeDir: store, devices: 1 });
+    const first = await startRun(suite.env, 'takeover-a', 'takeover-1', input);
     const shard = 'train/round-0/shard-0';
     const leaseOf = () => listEntries(store).find((e) => e.kind === 'lease' && e.stageId === shard);
     const lease = await waitFor('the doomed worker to hold the shard', () => {
       const entry = leaseOf();
       return entry && readLease(path.join(store, entry.ref))?.record?.pid === doomed.pid ? entry : undefined;
     });
-    const second = await startRun(env, 'takeover-b', 'takeover-2', input);
+    const second = await startRun(suite.env, 'takeover-b', 'takeover-2', input);
     await waitFor('the second run to wait on the shard', async () => ((await second.query<RunProgress>('progress')).stages['train']?.attempts ?? 0) > 0 || undefined);
     await waitFor('a checkpoint of the doomed shard', () => checkpointSteps(store, shard).length > 0 || undefined);
     doomed.kill('SIGKILL');

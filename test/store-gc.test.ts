@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, it } from 'node:test';
 import { gcPolicy, runningWorkflowIds, storeDu, storeGc } from '../cli/store';
 import type { PipelineResult } from '../lib/run-types';
 import { listEntries } from '../lib/store/entries';
 import { readRunIndex } from '../lib/store/run-index';
-import { removeDir, sampleData, spawnWorkerProcess, startRun, startTemporal, startWorkers, tempDir, waitFor, type RunningWorkers } from './helpers/temporal';
+import { sampleData, startRun, waitFor } from './helpers/temporal';
+import { temporalSuite } from './helpers/temporal-session';
 
 const checkpointsOf = (ref: string) => ref.replace(/^stages\//, 'checkpoints/');
 
@@ -19,37 +19,22 @@ function deadPid(): number {
 }
 
 describe('arena store gc', () => {
-  let env: TestWorkflowEnvironment;
-  const stopLater: RunningWorkers[] = [];
-  const children: ChildProcess[] = [];
-  const store = tempDir('gc-store');
-  const logs = tempDir('gc-logs');
-
-  before(async () => {
-    env = await startTemporal();
-  });
-
-  after(async () => {
-    for (const child of children) child.kill('SIGKILL');
-    for (const w of stopLater) await w.stop();
-    await env?.teardown();
-    removeDir(store);
-    removeDir(logs);
-  });
+  const suite = temporalSuite();
+  const store = suite.tempDir('gc-store');
+  const logs = suite.tempDir('gc-logs');
 
   it('removes what a SIGKILLed worker orphaned and unreferenced outputs, and nothing a kept completed run reported or a running run holds', async () => {
     const input = (seed: number, trainer: Record<string, unknown> = {}) => ({
       config: 'micro',
       overrides: { ...sampleData(), seed, trainer: { epochs: 1, gpus: 1, checkpoint_every_steps: 4, ...trainer } },
     });
-    const workers = await startWorkers(env, { taskQueue: 'gc', storeDir: store, devices: 1 });
-    for (const [id, seed] of [['gc-first', 1], ['gc-second', 2]] as const) await (await startRun(env, 'gc', id, input(seed))).result();
+    const workers = await suite.startWorkers({ taskQueue: 'gc', storeDir: store, devices: 1 });
+    for (const [id, seed] of [['gc-first', 1], ['gc-second', 2]] as const) await (await startRun(suite.env, 'gc', id, input(seed))).result();
     await workers.stop();
 
     // A run whose worker is SIGKILLed mid-training: it stays running, with a scratch folder and a lease orphaned.
-    const doomed = spawnWorkerProcess(env, { taskQueue: 'gc-victim', store, role: 'all', devices: 1, logFile: path.join(logs, 'victim.log') });
-    children.push(doomed);
-    const victim = await startRun(env, 'gc-victim', 'gc-victim', input(3, { step_delay_ms: 100 }));
+    const doomed = suite.spawnWorker({ taskQueue: 'gc-victim', store, role: 'all', devices: 1, logFile: path.join(logs, 'victim.log') });
+    const victim = await startRun(suite.env, 'gc-victim', 'gc-victim', input(3, { step_delay_ms: 100 }));
     const shard = 'train/round-0/shard-0';
     const lease = await waitFor('the victim shard to be computing', () => listEntries(store).find((e) => e.kind === 'lease' && e.stageId === shard));
     const key = lease.ref.slice(lease.ref.lastIndexOf('/') + 1, -'.json'.length);
@@ -67,7 +52,7 @@ describe('arena store gc', () => {
     const victimShard = [...runs['gc-victim']!].find((ref) => ref.startsWith(`stages/${shard}/`))!;
     assert.ok(existsSync(path.join(store, checkpointsOf(victimShard))), 'the running shard has checkpoints');
 
-    const running = await runningWorkflowIds(env.client);
+    const running = await runningWorkflowIds(suite.env.client);
     assert.deepEqual([...running], ['gc-victim']);
     // The last two runs of the config are the running one and gc-second; gc-first is the one to go.
     const policy = gcPolicy({ 'keep-runs': '2' }, running);
@@ -97,7 +82,7 @@ describe('arena store gc', () => {
     // A worker starting on this host removes the orphans of its dead processes, and the victim run completes from its checkpoint.
     const orphan = path.join(store, 'stages', 'evaluate', `0123456789abcdef01234567.tmp-00000000-0000-4000-8000-000000000000-${deadPid()}@${os.hostname()}`);
     mkdirSync(orphan, { recursive: true });
-    stopLater.push(await startWorkers(env, { taskQueue: 'gc-victim', storeDir: store, devices: 1 }));
+    await suite.startWorkers({ taskQueue: 'gc-victim', storeDir: store, devices: 1 });
     assert.ok(!existsSync(orphan), 'cleaned at worker start');
     const result = (await victim.result()) as PipelineResult;
     assert.equal(result.progress.status, 'completed');
