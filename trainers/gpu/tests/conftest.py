@@ -5,13 +5,16 @@ import copy
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import torch
 import yaml
+from safetensors.torch import load_file
 
 from tiny_gemma2 import read_sample_rows, save_tiny_gemma2
 
@@ -104,10 +107,15 @@ def dataset(tmp_path_factory, sample_rows):
     }
 
 
+def tiny_config(basemodel: str, overrides: dict | None = None) -> dict:
+    """configs/gemma2_tiny_cpu.yaml resolved, pointed at the tiny backbone `basemodel`, `overrides` merged in."""
+    return deep_merge(load_config("gemma2_tiny_cpu"), deep_merge({"model": {"basemodel_path": basemodel}}, overrides or {}))
+
+
 @pytest.fixture()
 def config(basemodel):
     """configs/gemma2_tiny_cpu.yaml resolved, pointed at the test's tiny backbone."""
-    return deep_merge(load_config("gemma2_tiny_cpu"), {"model": {"basemodel_path": basemodel}})
+    return tiny_config(basemodel)
 
 
 def train_spec(config: dict, dataset: dict, folder, **fields) -> dict:
@@ -165,3 +173,45 @@ def finish(process: subprocess.Popen, timeout: float = 240) -> tuple:
 
 def run_trainer(verb: str, spec: dict, folder, timeout: float = 240) -> tuple:
     return finish(start_trainer(verb, spec, folder), timeout)
+
+
+def train_to_end(config: dict, dataset: dict, folder) -> dict:
+    """An uninterrupted train run on `dataset`, its spec and log in `folder`: {"config", "folder", "events", "log"}."""
+    code, events, log = run_trainer("train", train_spec(config, dataset, folder), folder)
+    assert code == 0, log
+    return {"config": config, "folder": folder, "events": events, "log": log}
+
+
+def train_and_export(config: dict, dataset: dict, folder) -> dict:
+    """A model trained on `dataset` and exported to ONNX, as the train stage makes it: {"config", "checkpoint", "model"}."""
+    checkpoint = train_to_end(config, dataset, folder / "train")["events"][-1]["checkpoint"]
+    spec = {"config": config, "checkpoint": checkpoint, "feature_columns": dataset["feature_columns"], "output_dir": str(folder / "model")}
+    code, events, log = run_trainer("export", spec, folder / "export")
+    assert code == 0, log
+    return {"config": config, "checkpoint": checkpoint, "model": events[-1]["model"]}
+
+
+def kill_at_checkpoint(spec: dict, folder, step: int) -> str:
+    """Starts the train verb and SIGKILLs its process group (under DDP torchrun and every rank) as soon
+    as it reports the checkpoint of `step`; that checkpoint's folder."""
+    process = start_trainer("train", spec, folder)
+    for line in process.stdout:
+        event = json.loads(line)
+        if event["event"] == "checkpoint" and event["step"] == step:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    code, _, log = finish(process)
+    assert code == -signal.SIGKILL, f"the run ended before step {step} (exit {code}):\n{log}"
+    return os.path.join(spec["checkpoint_dir"], f"step-{step}")
+
+
+def weights(checkpoint_dir) -> dict:
+    return load_file(os.path.join(checkpoint_dir, "weights.safetensors"))
+
+
+def assert_same_weights(checkpoint_dir, expected_dir) -> None:
+    """Bitwise: a resumed run must end where an uninterrupted one did, not merely close to it."""
+    actual, expected = weights(checkpoint_dir), weights(expected_dir)
+    assert actual.keys() == expected.keys()
+    for name in expected:
+        assert torch.equal(actual[name], expected[name]), name

@@ -5,34 +5,22 @@ uninterrupted run; a pre-emption on stdin (read by rank 0 only) stops both ranks
 import json
 import os
 import re
-import signal
 
 import pytest
-import torch
-from safetensors.torch import load_file
 
-from conftest import deep_merge, finish, run_trainer, start_trainer, train_spec
+from conftest import assert_same_weights, deep_merge, finish, kill_at_checkpoint, run_trainer, start_trainer, tiny_config, train_spec, train_to_end
 
 
 @pytest.fixture(scope="module")
 def ddp_config(basemodel):
-    from conftest import load_config
-
-    config = deep_merge(load_config("gemma2_tiny_cpu"), {"model": {"basemodel_path": basemodel}, "trainer": {"parallel": "ddp", "gpus": 2}})
+    config = tiny_config(basemodel, {"trainer": {"parallel": "ddp", "gpus": 2}})
     assert config["augment"]["mode"] == "per_gpu"
     return config
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory, ddp_config, dataset):
-    folder = tmp_path_factory.mktemp("ddp")
-    code, events, log = run_trainer("train", train_spec(ddp_config, dataset, folder), folder)
-    assert code == 0, log
-    return {"folder": folder, "events": events, "log": log}
-
-
-def weights(checkpoint_dir) -> dict:
-    return load_file(os.path.join(checkpoint_dir, "weights.safetensors"))
+    return train_to_end(ddp_config, dataset, tmp_path_factory.mktemp("ddp"))
 
 
 def test_two_ranks_train_with_one_protocol_stream(uninterrupted):
@@ -52,24 +40,13 @@ def test_two_ranks_train_with_one_protocol_stream(uninterrupted):
 
 def test_a_killed_ddp_run_resumes_to_the_same_weights(tmp_path, ddp_config, dataset, uninterrupted):
     spec = train_spec(deep_merge(ddp_config, {"trainer": {"step_delay_ms": 150}}), dataset, tmp_path)
-    process = start_trainer("train", spec, tmp_path / "first")
-    checkpoint = None
-    for line in process.stdout:
-        if '"checkpoint"' in line and '"step": 8' in line:
-            checkpoint = os.path.join(spec["checkpoint_dir"], "step-8")
-            os.killpg(process.pid, signal.SIGKILL)  # torchrun and both ranks
-            break
-    code, _, _ = finish(process)
-    assert code == -signal.SIGKILL and checkpoint is not None
+    checkpoint = kill_at_checkpoint(spec, tmp_path / "first", 8)
 
     code, events, log = run_trainer("train", {**spec, "resume_from": checkpoint}, tmp_path / "second")
     assert code == 0, log
     assert events[0] == {"event": "start", "step": 8, "total_steps": 18}
-    resumed, expected = weights(events[-1]["checkpoint"]), weights(uninterrupted["events"][-1]["checkpoint"])
-    assert resumed.keys() == expected.keys()
     # Bitwise: gloo sums two ranks' gradients in a fixed order, and dropout is seeded per rank and step.
-    for name in expected:
-        assert torch.equal(resumed[name], expected[name]), name
+    assert_same_weights(events[-1]["checkpoint"], uninterrupted["events"][-1]["checkpoint"])
 
 
 def test_a_preemption_stops_both_ranks_at_the_same_step(tmp_path, ddp_config, dataset):

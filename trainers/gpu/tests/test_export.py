@@ -12,23 +12,13 @@ from arena_trainer.model import PreferenceModel, build_model, trainable_paramete
 from arena_trainer.restore import restore_model
 from arena_trainer.spec import settings_from_config
 from arena_trainer.text import TextEncoder, pad_batch
-from conftest import deep_merge, run_trainer, train_spec
+from conftest import run_trainer, tiny_config, train_and_export
 from tiny_gemma2 import read_sample_rows
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, basemodel, dataset):
-    from conftest import load_config
-
-    config = deep_merge(load_config("gemma2_tiny_cpu"), {"model": {"basemodel_path": basemodel}, "trainer": {"epochs": 1}})
-    folder = tmp_path_factory.mktemp("export")
-    code, events, log = run_trainer("train", train_spec(config, dataset, folder), folder / "train")
-    assert code == 0, log
-    checkpoint = events[-1]["checkpoint"]
-    spec = {"config": config, "checkpoint": checkpoint, "feature_columns": dataset["feature_columns"], "output_dir": str(folder / "model")}
-    code, events, log = run_trainer("export", spec, folder / "export")
-    assert code == 0, log
-    return {"config": config, "checkpoint": checkpoint, "model": events[-1]["model"]}
+    return train_and_export(tiny_config(basemodel, {"trainer": {"epochs": 1}}), dataset, tmp_path_factory.mktemp("export"))
 
 
 def test_onnx_gives_the_probabilities_of_pytorch(exported):

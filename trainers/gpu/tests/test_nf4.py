@@ -14,7 +14,7 @@ from arena_trainer.nf4 import dynamic_map, emulate_4bit_backbone, nf4_roundtrip,
 from arena_trainer.restore import restore_model
 from arena_trainer.spec import settings_from_config
 from arena_trainer.text import TextEncoder, pad_batch
-from conftest import deep_merge, run_trainer, train_spec
+from conftest import deep_merge, tiny_config, train_and_export
 from tiny_gemma2 import read_sample_rows
 
 
@@ -79,17 +79,8 @@ def test_every_linear_weight_of_the_tiny_gemma2_is_quantised(config):
 
 @pytest.fixture(scope="module")
 def exported_4bit(tmp_path_factory, basemodel, dataset):
-    from conftest import load_config
-
-    config = deep_merge(load_config("gemma2_tiny_cpu"), {"model": {"basemodel_path": basemodel, "quantization": "4bit"}, "trainer": {"epochs": 1}})
-    folder = tmp_path_factory.mktemp("export-4bit")
-    code, events, log = run_trainer("train", train_spec(config, dataset, folder), folder / "train")
-    assert code == 0, log
-    checkpoint = events[-1]["checkpoint"]
-    spec = {"config": config, "checkpoint": checkpoint, "feature_columns": dataset["feature_columns"], "output_dir": str(folder / "model")}
-    code, events, log = run_trainer("export", spec, folder / "export")
-    assert code == 0, log
-    return {"config": config, "checkpoint": checkpoint, "model": events[-1]["model"]}
+    config = tiny_config(basemodel, {"model": {"quantization": "4bit"}, "trainer": {"epochs": 1}})
+    return train_and_export(config, dataset, tmp_path_factory.mktemp("export-4bit"))
 
 
 # onnxruntime against PyTorch on the same float32 weights (LoRA merged in one, applied in the other).

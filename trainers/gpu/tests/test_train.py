@@ -3,28 +3,17 @@ mid-training and resumed ends with the same weights as an uninterrupted one."""
 
 import json
 import os
-import signal
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from conftest import deep_merge, finish, run_trainer, start_trainer, train_spec
+from conftest import assert_same_weights, deep_merge, finish, kill_at_checkpoint, run_trainer, start_trainer, tiny_config, train_spec, train_to_end, weights
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory, basemodel, dataset):
-    from conftest import load_config
-
-    config = deep_merge(load_config("gemma2_tiny_cpu"), {"model": {"basemodel_path": basemodel}})
-    folder = tmp_path_factory.mktemp("uninterrupted")
-    code, events, log = run_trainer("train", train_spec(config, dataset, folder), folder)
-    assert code == 0, log
-    return {"config": config, "folder": folder, "events": events}
-
-
-def weights(checkpoint_dir) -> dict:
-    return load_file(os.path.join(checkpoint_dir, "weights.safetensors"))
+    return train_to_end(tiny_config(basemodel), dataset, tmp_path_factory.mktemp("uninterrupted"))
 
 
 def test_training_runs_and_the_loss_falls(uninterrupted):
@@ -55,25 +44,13 @@ def test_checkpoints_are_complete_folders(uninterrupted):
 def test_a_killed_run_resumes_to_the_same_weights(tmp_path, uninterrupted, dataset):
     config = deep_merge(uninterrupted["config"], {"trainer": {"step_delay_ms": 150}})
     spec = train_spec(config, dataset, tmp_path)
-    process = start_trainer("train", spec, tmp_path / "first")
-    checkpoint = None
-    for line in process.stdout:
-        if '"checkpoint"' in line and '"step": 8' in line:
-            checkpoint = os.path.join(spec["checkpoint_dir"], "step-8")
-            os.killpg(process.pid, signal.SIGKILL)
-            break
-    code, _, _ = finish(process)
-    assert code == -signal.SIGKILL and checkpoint is not None
+    checkpoint = kill_at_checkpoint(spec, tmp_path / "first", 8)
     assert not os.path.exists(os.path.join(spec["output_dir"], "checkpoint"))
 
     code, events, log = run_trainer("train", {**spec, "resume_from": checkpoint}, tmp_path / "second")
     assert code == 0, log
     assert events[0] == {"event": "start", "step": 8, "total_steps": 18}
-    resumed = weights(events[-1]["checkpoint"])
-    expected = weights(uninterrupted["events"][-1]["checkpoint"])
-    assert resumed.keys() == expected.keys()
-    for name in expected:
-        assert torch.equal(resumed[name], expected[name]), name
+    assert_same_weights(events[-1]["checkpoint"], uninterrupted["events"][-1]["checkpoint"])
     resumed_moments = load_file(os.path.join(events[-1]["checkpoint"], "optimizer.safetensors"))
     expected_moments = load_file(os.path.join(uninterrupted["events"][-1]["checkpoint"], "optimizer.safetensors"))
     for name in expected_moments:
@@ -103,10 +80,7 @@ def test_a_preempted_run_checkpoints_its_current_step_and_resumes_with_no_step_l
     code, events, log = run_trainer("train", {**spec, "resume_from": checkpoint["path"]}, tmp_path / "second")
     assert code == 0, log
     assert events[0] == {"event": "start", "step": checkpoint["step"], "total_steps": 18}
-    resumed = weights(events[-1]["checkpoint"])
-    expected = weights(uninterrupted["events"][-1]["checkpoint"])
-    for name in expected:
-        assert torch.equal(resumed[name], expected[name]), name
+    assert_same_weights(events[-1]["checkpoint"], uninterrupted["events"][-1]["checkpoint"])
 
 
 
@@ -129,7 +103,4 @@ def test_k_step_rounds_go_on_where_the_shard_stopped_and_equal_an_uninterrupted_
     for epoch in range(3):
         ranges = [e["batches"] for e in history if e["epoch"] == epoch]
         assert [r[0] for r in ranges] == [0] + [r[1] for r in ranges[:-1]] and ranges[-1][1] == 12, ranges
-    trained, expected = weights(init), weights(uninterrupted["events"][-1]["checkpoint"])
-    assert trained.keys() == expected.keys()
-    for name in expected:
-        assert torch.equal(trained[name], expected[name]), name
+    assert_same_weights(init, uninterrupted["events"][-1]["checkpoint"])
