@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { USER_ERROR_TYPES } from '../errors';
 
 /** Activities a stage may name; `train` is composite (per-device shards, merges, export). */
-export const STAGE_ACTIVITIES = ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit', 'package'] as const;
+export const STAGE_ACTIVITIES = ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit', 'package', 'folds', 'fold_split', 'oof', 'soft_labels', 'ensemble'] as const;
 export type StageActivity = (typeof STAGE_ACTIVITIES)[number];
 
 const DURATION = /^[1-9][0-9]*(ms|s|m|h|d)$/;
