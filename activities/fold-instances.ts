@@ -10,7 +10,7 @@ import type { StageResult } from '../lib/stage';
 export function foldInstances(stageId: string, upstream: Record<string, StageResult>, file: string): Map<number, { id: string; result: StageResult }> {
   const byFold = new Map<number, { id: string; result: StageResult }>();
   for (const [id, result] of Object.entries(upstream)) {
-    const fold = parseInstanceId(id).values['fold'];
+    const fold = parseInstanceId(id)?.values['fold'];
     if (fold === undefined || !(file in result.files)) continue;
     const k = Number(fold);
     const other = byFold.get(k);

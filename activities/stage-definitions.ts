@@ -34,8 +34,3 @@ export function stageDefinitions(devices: DevicePool) {
     ensemble: ensembleStage,
   } satisfies Record<string, StageDefinition>;
 }
-
-/** The activities of a pipeline stage: the composite train stage runs three kinds of sub-step. */
-export const SUB_STEPS: Record<string, readonly (keyof ReturnType<typeof stageDefinitions>)[]> = {
-  train: ['trainShard', 'mergeShards', 'exportModel'],
-};

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { ResolvedStage } from '../lib/pipeline/schema';
+import type { ResolvedStage, RoundSteps } from '../lib/pipeline/schema';
 import type { PipelineResult, ResolvedRun, RunProgress, StageProgress } from '../lib/run-types';
 import { describeInputIssues, pipelineInputSchema, type PipelineInput } from '../lib/workflow-input';
 import type { Json, StageResult } from '../lib/stage';
@@ -123,7 +123,17 @@ function validInput(rawInput: unknown): PipelineInput {
   return rawInput as PipelineInput;
 }
 
-/** Runs one pipeline stage: the composite train stage, or a single activity. */
+/**
+ * The steps of a `rounds` composite stage. Runs started before composites were declared in the
+ * pipeline file recorded their train stage as `activity: train` in history: they replay as the
+ * composite they ran.
+ */
+function roundsOf(stage: ResolvedStage): RoundSteps | undefined {
+  if (stage.rounds) return stage.rounds;
+  return (stage.activity as string | undefined) === 'train' ? { shard: 'trainShard', merge: 'mergeShards', export: 'exportModel' } : undefined;
+}
+
+/** Runs one pipeline stage (or fan-out instance): a composite of rounds, or a single activity. */
 async function runStage(
   stage: ResolvedStage,
   run: ResolvedRun,
@@ -142,8 +152,10 @@ async function runStage(
   try {
     const call: StageCall = (activity, stageId, params, stepUpstream) =>
       callWithRetry(stage, activity, { stageId, params, config: run.config, upstream: stepUpstream, cache: stage.cache && !noCache }, progress, publish);
-    const result =
-      stage.activity === 'train' ? await runTrainStage(stage, run.config, upstream, call, progress, reportMetric) : await call(stage.activity, stage.name, stage.params, upstream);
+    const rounds = roundsOf(stage);
+    const result = rounds
+      ? await runTrainStage(stage, rounds, run.config, upstream, call, progress, reportMetric)
+      : await call(stage.activity!, stage.name, stage.params, upstream);
     progress.state = progress.executed === 0 ? 'cached' : 'done';
     // A stage may name what it made (the package stage: where its package is) for the progress table.
     if (typeof result.summary['detail'] === 'string') progress.detail = `${result.summary['detail']} in ${result.dir}`;

@@ -1,5 +1,5 @@
 import type { RunConfig } from '../lib/config/schema';
-import type { ResolvedStage } from '../lib/pipeline/schema';
+import type { ResolvedStage, RoundSteps } from '../lib/pipeline/schema';
 import type { StageProgress } from '../lib/run-types';
 import type { StageResult } from '../lib/stage';
 import type { StageCall } from './run-pipeline';
@@ -11,6 +11,7 @@ import type { StageCall } from './run-pipeline';
  */
 export async function runDdpTrainStage(
   stage: ResolvedStage,
+  steps: RoundSteps,
   config: RunConfig,
   upstream: Record<string, StageResult>,
   call: StageCall,
@@ -21,7 +22,7 @@ export async function runDdpTrainStage(
   progress.total = 2;
   progress.detail = `DDP over ${processes} process(es), epochs 0-${config.trainer.epochs - 1}`;
   const trained = await call(
-    'trainShard',
+    steps.shard,
     `${stage.name}/ddp`,
     { ...stage.params, shard: { index: 0, count: 1 }, round: { index: 0, epoch_start: 0, epoch_end: config.trainer.epochs } },
     upstream,
@@ -29,7 +30,7 @@ export async function runDdpTrainStage(
   const validAccuracy = (trained.summary['last_metrics'] as { valid_accuracy?: unknown } | null | undefined)?.valid_accuracy;
   if (typeof validAccuracy === 'number') reportMetric('DDP validation accuracy', validAccuracy);
   progress.detail = 'exporting the model';
-  const exported = await call('exportModel', `${stage.name}/export`, {}, { ...upstream, model: trained });
+  const exported = await call(steps.export, `${stage.name}/export`, {}, { ...upstream, model: trained });
   progress.detail = `DDP over ${processes} process(es)`;
   return { ...exported, stage: stage.name };
 }

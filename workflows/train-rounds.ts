@@ -1,5 +1,5 @@
 import type { RunConfig } from '../lib/config/schema';
-import type { ResolvedStage } from '../lib/pipeline/schema';
+import type { ResolvedStage, RoundSteps } from '../lib/pipeline/schema';
 import type { StageProgress } from '../lib/run-types';
 import type { Json, StageResult } from '../lib/stage';
 import { roundMetrics, selectionText, selectRound } from './round-selection';
@@ -37,6 +37,7 @@ function residualText(residuals: RoundResidual[]): string {
  */
 export async function runTrainStage(
   stage: ResolvedStage,
+  steps: RoundSteps,
   config: RunConfig,
   upstream: Record<string, StageResult>,
   call: StageCall,
@@ -44,8 +45,8 @@ export async function runTrainStage(
   reportMetric: (name: string, value: number) => void,
 ): Promise<StageResult> {
   // Histories from before trainer.parallel carry configs without it: shards.
-  if (config.trainer.parallel === 'ddp') return runDdpTrainStage(stage, config, upstream, call, progress, reportMetric);
-  if (config.trainer.round_steps !== undefined) return runStepRounds(stage, config, upstream, call, progress, config.trainer.round_steps);
+  if (config.trainer.parallel === 'ddp') return runDdpTrainStage(stage, steps, config, upstream, call, progress, reportMetric);
+  if (config.trainer.round_steps !== undefined) return runStepRounds(stage, steps, config, upstream, call, progress, config.trainer.round_steps);
   const shards = config.trainer.gpus;
   const roundEpochs = config.trainer.round_epochs ?? 1;
   const rounds = Math.ceil(config.trainer.epochs / roundEpochs);
@@ -62,7 +63,7 @@ export async function runTrainStage(
     const trained = await Promise.all(
       Array.from({ length: shards }, (_, index) =>
         call(
-          'trainShard',
+          steps.shard,
           `${stage.name}/round-${round}/shard-${index}`,
           { ...stage.params, shard: { index, count: shards }, round: { index: round, epoch_start: epochStart, epoch_end: epochEnd } },
           { ...upstream, ...init },
@@ -72,7 +73,7 @@ export async function runTrainStage(
     roundStart =
       shards === 1
         ? trained[0]!
-        : await call('mergeShards', `${stage.name}/round-${round}/merge`, { round }, { ...upstream, ...Object.fromEntries(trained.map((r, k) => [`shard-${k}`, r])) });
+        : await call(steps.merge, `${stage.name}/round-${round}/merge`, { round }, { ...upstream, ...Object.fromEntries(trained.map((r, k) => [`shard-${k}`, r])) });
     results.push(roundStart);
     const metrics = roundMetrics(roundStart.summary, round + 1);
     if (metrics) validated.push(metrics);
@@ -85,7 +86,7 @@ export async function runTrainStage(
       break;
     }
   }
-  return exportBestRound(stage, config, upstream, call, progress, results, validated, residuals, `${rounds} round(s) of ${shards} shard(s)`);
+  return exportBestRound(stage, steps, config, upstream, call, progress, results, validated, residuals, `${rounds} round(s) of ${shards} shard(s)`);
 }
 
 /**
@@ -95,6 +96,7 @@ export async function runTrainStage(
  */
 async function exportBestRound(
   stage: ResolvedStage,
+  steps: RoundSteps,
   config: RunConfig,
   upstream: Record<string, StageResult>,
   call: StageCall,
@@ -107,7 +109,7 @@ async function exportBestRound(
   const selection = validated.length === results.length ? selectRound(validated, config.trainer.select_metric) : undefined;
   const model = selection ? results[selection.exported_round - 1]! : results.at(-1)!;
   progress.detail = selection ? `exporting the model: ${selectionText(selection)}` : 'exporting the model';
-  const exported = await call('exportModel', `${stage.name}/export`, selection ? { selection } : {}, { ...upstream, model });
+  const exported = await call(steps.export, `${stage.name}/export`, selection ? { selection } : {}, { ...upstream, model });
   progress.detail = `${done}${selection ? `; ${selectionText(selection)}` : ''}${residualText(residuals)}`;
   const summary = { ...exported.summary };
   if (selection) {
@@ -119,7 +121,7 @@ async function exportBestRound(
 }
 
 /**
- * Rounds of `steps` optimizer steps (local SGD). Each shard trains K steps a round (until its step
+ * Rounds of `roundSteps` optimizer steps (local SGD). Each shard trains K steps a round (until its step
  * count, which a merge carries over, reaches (round + 1) * K, so a retried shard resumed mid-round
  * stops at the same step) from the data position and RNG stream it stopped at, over all
  * `trainer.epochs`, and says when its epochs are done
@@ -132,11 +134,12 @@ async function exportBestRound(
  */
 async function runStepRounds(
   stage: ResolvedStage,
+  steps: RoundSteps,
   config: RunConfig,
   upstream: Record<string, StageResult>,
   call: StageCall,
   progress: StageProgress,
-  steps: number,
+  roundSteps: number,
 ): Promise<StageResult> {
   const shards = config.trainer.gpus;
   let active = Array.from({ length: shards }, (_, index) => index);
@@ -149,20 +152,20 @@ async function runStepRounds(
   for (; active.length > 0; round++) {
     const merging = active.length > 1;
     progress.total = calls + active.length + (merging ? 1 : 0) + 1;
-    progress.detail = `round ${round + 1}, ${active.length} of ${shards} shard(s), ${steps} step(s) a round${residualText(residuals)}`;
+    progress.detail = `round ${round + 1}, ${active.length} of ${shards} shard(s), ${roundSteps} step(s) a round${residualText(residuals)}`;
     const init: Record<string, StageResult> = roundStart ? { init: roundStart } : {};
     const trained = await Promise.all(
       active.map((index) =>
         call(
-          'trainShard',
+          steps.shard,
           `${stage.name}/round-${round}/shard-${index}`,
-          { ...stage.params, shard: { index, count: shards }, round: { index: round, epoch_start: 0, epoch_end: config.trainer.epochs, step_end: (round + 1) * steps } },
+          { ...stage.params, shard: { index, count: shards }, round: { index: round, epoch_start: 0, epoch_end: config.trainer.epochs, step_end: (round + 1) * roundSteps } },
           { ...upstream, ...init },
         ),
       ),
     );
     roundStart = merging
-      ? await call('mergeShards', `${stage.name}/round-${round}/merge`, { round }, { ...upstream, ...Object.fromEntries(trained.map((r, k) => [`shard-${active[k]}`, r])) })
+      ? await call(steps.merge, `${stage.name}/round-${round}/merge`, { round }, { ...upstream, ...Object.fromEntries(trained.map((r, k) => [`shard-${active[k]}`, r])) })
       : trained[0]!;
     calls += active.length + (merging ? 1 : 0);
     results.push(roundStart);
@@ -177,5 +180,5 @@ async function runStepRounds(
     }
     active = active.filter((_, k) => trained[k]!.summary['finished'] !== true);
   }
-  return exportBestRound(stage, config, upstream, call, progress, results, validated, residuals, `${round} round(s) of ${steps} step(s), ${shards} shard(s)`);
+  return exportBestRound(stage, steps, config, upstream, call, progress, results, validated, residuals, `${round} round(s) of ${roundSteps} step(s), ${shards} shard(s)`);
 }
