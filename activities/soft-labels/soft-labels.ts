@@ -53,8 +53,6 @@ export async function softLabels(opts: SoftLabelOptions): Promise<SoftLabelSumma
   const outputs = [path.resolve(opts.trainOutput), path.resolve(opts.validOutput)];
   return writeAtomically(outputs, ([trainTemp, validTemp]) =>
     withDuckDB(async (connection) => {
-      // One thread: an imported file's rows are numbered in file order, for the messages.
-      await connection.run('SET threads = 1');
       await setVariables(connection, { train_path: opts.train });
       await connection.run(loadSql(codeFile(__dirname, 'tables.sql')));
       const teachers: TeacherStats[] = [];
@@ -111,10 +109,14 @@ async function loadImported(connection: DuckDBConnection, where: string, file: s
   const reader = /\.csv$/i.test(file)
     ? code("read_csv(getvariable('teacher_path'), header = true, all_varchar = true)")
     : code("read_parquet(getvariable('teacher_path'))");
+  // One thread while reading: the rows are numbered in file order, for the messages.
+  await connection.run('SET threads = 1');
   try {
     await connection.run(loadSql(codeFile(__dirname, 'teacher-rows.sql'), { reader }));
   } catch (error) {
     throw new UserInputError(`${where}: ${file}: cannot read: ${(error as Error).message.split('\n')[0]}`);
+  } finally {
+    await connection.run('RESET threads');
   }
   const columns = new Set((await queryRows(connection, 'DESCRIBE teacher_rows')).map((row) => String(row['column_name'])));
   for (const column of ['id', 'p_model_a']) {
