@@ -112,6 +112,7 @@ describe('fan-out (foreach)', () => {
     assert.deepEqual(teacher.params, { role: 'teacher', fold: 2 });
     assert.deepEqual(teacher.rounds, { shard: 'trainShard', merge: 'mergeShards', export: 'exportModel' });
     assert.equal(teacher.activity, undefined);
+    assert.equal(teacher.queue, 'gpu', 'a composite runs where its steps are registered');
     // The range follows the config: 5 folds, 5 instances.
     const five = loadPipeline('fan-out', { ...micro, distill: { ...micro.distill, folds: 5 } }, dir);
     assert.equal(five.stages.filter((s) => s.name.startsWith('teacher[')).length, 5);
@@ -175,7 +176,7 @@ describe('fan-out (foreach)', () => {
   it('refuses activity: train with the composite to declare, a stage with both or neither, a hidden param', () => {
     const file = write(
       'composite',
-      'stages:\n  - name: a\n    activity: train\n  - name: b\n    activity: split\n    rounds: { shard: trainShard, merge: mergeShards, export: exportModel }\n  - name: c\n    activity: split\n    params: { fold: 1 }\n    foreach:\n      fold: { range: 2 }\n',
+      'stages:\n  - name: a\n    activity: train\n  - name: b\n    activity: split\n    rounds: { shard: trainShard, merge: mergeShards, export: exportModel }\n  - name: c\n    activity: split\n    params: { fold: 1 }\n    foreach:\n      fold: { range: 2 }\n  - name: d\n    rounds: { shard: trainShard, merge: mergeShards, export: exportModel }\n    queue: main\n',
     );
     assert.throws(() => loadPipeline('composite', micro, dir), {
       message: [
@@ -183,6 +184,7 @@ describe('fan-out (foreach)', () => {
         `${file}:3: stages[0].activity: 'train' is a composite: declare it as rounds: { shard: trainShard, merge: mergeShards, export: exportModel }`,
         `${file}:4: stages[1]: set exactly one of activity (one activity) and rounds (the train composite)`,
         `${file}:11: stages[2].foreach.fold: variable 'fold' would hide params.fold`,
+        `${file}:14: stages[3].queue: a rounds composite runs on the gpu queue, where its steps are registered`,
       ].join('\n'),
     });
   });

@@ -4,6 +4,7 @@ import {
   CancellationScope,
   CancelledFailure,
   defineQuery,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -32,8 +33,17 @@ const { resolveRun } = proxyActivities<Activities>({
 });
 
 /**
+ * Stages that do not depend on a failed stage go on to their end, so that their outputs are cached
+ * and a resumed run re-runs only the failed stage and what depends on it (a fan-out's other
+ * instances, hours of training each, are not thrown away). Runs started before this cancelled
+ * everything at the first failure: they replay so.
+ */
+export const INDEPENDENT_STAGES_FINISH = 'independent-stages-finish';
+
+/**
  * Runs any pipeline of `pipelines/`: the workflow type is the pipeline's name. Stages start as soon
- * as what they need is done; a stage that spends its retry budget fails the run with its cause.
+ * as what they need is done; a stage that spends its retry budget fails the run with its cause,
+ * once every stage that does not depend on it has ended.
  */
 export async function runPipeline(rawInput?: unknown): Promise<PipelineResult> {
   const input = validInput(rawInput);
@@ -53,6 +63,7 @@ export async function runPipeline(rawInput?: unknown): Promise<PipelineResult> {
   publish();
 
   const results = new Map<string, Promise<StageResult>>();
+  const independentStagesFinish = patched(INDEPENDENT_STAGES_FINISH);
   const scope = new CancellationScope();
   let firstFailure: unknown;
   try {
@@ -63,15 +74,18 @@ export async function runPipeline(rawInput?: unknown): Promise<PipelineResult> {
           for (const need of stage.needs) upstream[need] = await results.get(need)!;
           return runStage(stage, run, upstream, progress, input.noCache === true, publish);
         })();
+        // A stage whose need failed rejects with that failure before it starts: it is skipped.
         pending.catch((err: unknown) => {
           if (firstFailure === undefined && !isCancellation(err)) {
             firstFailure = err;
-            scope.cancel();
+            if (!independentStagesFinish) scope.cancel();
           }
         });
         results.set(stage.name, pending);
       }
       await Promise.allSettled(results.values());
+      // Every stage has ended; what a failed composite still had in flight (its other shards) is cancelled.
+      if (firstFailure !== undefined && independentStagesFinish) scope.cancel();
     });
   } catch (err) {
     firstFailure ??= err;
@@ -154,7 +168,7 @@ async function runStage(
       callWithRetry(stage, activity, { stageId, params, config: run.config, upstream: stepUpstream, cache: stage.cache && !noCache }, progress, publish);
     const rounds = roundsOf(stage);
     const result = rounds
-      ? await runTrainStage(stage, rounds, run.config, upstream, call, progress, reportMetric)
+      ? await runTrainStage({ stage, steps: rounds, config: run.config, upstream, call, progress, reportMetric })
       : await call(stage.activity!, stage.name, stage.params, upstream);
     progress.state = progress.executed === 0 ? 'cached' : 'done';
     // A stage may name what it made (the package stage: where its package is) for the progress table.

@@ -157,6 +157,7 @@ function resolveStage(pipeline: PipelineFile, stage: FileStage, instance: Instan
     retry: { ...defaults.retry, ...stage.retry },
     startToCloseTimeout: stage.start_to_close_timeout ?? defaults.start_to_close_timeout,
     heartbeatTimeout: stage.heartbeat_timeout ?? defaults.heartbeat_timeout,
-    queue: stage.queue ?? defaults.queue,
+    // A composite's steps are registered on the GPU workers' queue only.
+    queue: stage.rounds ? 'gpu' : (stage.queue ?? defaults.queue),
   };
 }

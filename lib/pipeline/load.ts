@@ -38,6 +38,8 @@ function graphProblems(source: YamlSource, pipeline: PipelineFile): string[] {
     else seen.set(stage.name, i);
     if ((stage.activity === undefined) === (stage.rounds === undefined)) {
       problems.push(`${at(['stages', i])}: set exactly one of activity (one activity) and rounds (the train composite)`);
+    } else if (stage.rounds && stage.queue === 'main') {
+      problems.push(`${at(['stages', i, 'queue'])}: a rounds composite runs on the gpu queue, where its steps are registered`);
     } else if (stage.activity === 'train') {
       problems.push(`${at(['stages', i, 'activity'])}: 'train' is a composite: declare it as rounds: { shard: trainShard, merge: mergeShards, export: exportModel }`);
     } else if (stage.activity !== undefined && !(STAGE_ACTIVITIES as readonly string[]).includes(stage.activity)) {
