@@ -28,7 +28,7 @@ export interface SplitRows {
 
 const REQUIRED_COLUMNS = ['id', 'pair_id', 'swapped', 'winner', 'prompt', 'response_a', 'response_b'];
 /** The optional soft-label column (docs/gpu-trainer.md, "Soft labels"). */
-export const TEACHER_COLUMN = 'teacher_p';
+const TEACHER_COLUMN = 'teacher_p';
 /** Types whose every value casts to DOUBLE: a text column would fail mid-scan with a raw conversion error. */
 const TEACHER_TYPE = /^(FLOAT|DOUBLE|DECIMAL\(\d+,\d+\))$/;
 

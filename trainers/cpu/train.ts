@@ -183,6 +183,10 @@ export async function trainCommand(
         epochSteps.slice(s.epoch, spec.round.epoch_end).reduce((a, b) => a + b, 0) - Math.ceil(s.batchInEpoch / t.grad_accumulation),
       );
   log(`train shard ${spec.shard.index}/${spec.shard.count} round ${spec.round.index}: ${from}, step ${s.step}, ${train.ids.length} train rows, ${valid.ids.length} valid rows`);
+  if (train.teacherP) {
+    const soft = train.teacherP.filter((p) => !Number.isNaN(p)).length;
+    log(`soft labels on ${soft} of ${train.ids.length} train rows: alpha ${cfg.distill.alpha}, temperature ${cfg.distill.temperature}`);
+  }
   emit({ event: 'start', step: s.step, total_steps: s.step + Math.max(0, remaining) });
 
   const trainTexts = new TextRowCache(train, dims.textHashDim);

@@ -186,6 +186,8 @@ def train_command(spec: dict) -> None:
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) if ranks else model
     role = f"DDP rank {ranks.rank} of {ranks.world}" if ranks else f"shard {shard['index']}/{shard['count']}"
     log(f"train {role} round {rnd['index']} on {device}{' (4-bit)' if quantize else ''}: {origin}, step {state['step']}, {len(train)} train rows, {len(valid)} valid rows")
+    if train.teacher_p is not None:
+        log(f"soft labels on {int((~np.isnan(train.teacher_p)).sum())} of {len(train)} train rows: alpha {st.distill.alpha}, temperature {st.distill.temperature}")
     emit({"event": "start", "step": state["step"], "total_steps": state["step"] + max(0, remaining)})
 
     model.train()
