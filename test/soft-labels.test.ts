@@ -131,9 +131,9 @@ function runTrainer(spec: ReturnType<typeof trainSpec>, dir: string): Promise<Tr
 
 describe('cpu trainer process on soft labels', () => {
   let dir: string;
-  /** The train split's rows with their soft label, for measuring how close a model is to the teacher. */
   /** The row whose soft label the bad splits replace. */
   let rogueId: string;
+  /** The train split's rows with their soft label, for measuring how close a model is to the teacher. */
   let trainRows: { prompt: string; response_a: string; response_b: string; features: number[]; teacher_p: number | null }[];
   const distill = (alpha: number) => ({ alpha, temperature: 2 });
 
