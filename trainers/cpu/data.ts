@@ -1,4 +1,4 @@
-import { code, ident, joinSql, loadSql, queryRows, requireColumns, withDuckDB } from '../../lib/duckdb';
+import { code, describeParquet, ident, joinSql, loadSql, queryRows, requireColumns, withDuckDB } from '../../lib/duckdb';
 import type { RunConfig } from '../../lib/config/schema';
 import { UserInputError } from '../../lib/errors';
 import { hashTextSparse, swapSparseTextRow, type SparseTextRow } from '../../lib/text-hashing';
@@ -19,27 +19,44 @@ export interface SplitRows {
   featureCount: number;
   /** Raw feature values, row-major [rows, featureCount], in feature_columns.json order. */
   features: Float64Array;
+  /**
+   * The soft labels of a distillation student's split (column `teacher_p`: the teachers' p that this
+   * row's response_a wins), NaN where a row has none; null when the split has no such column.
+   */
+  teacherP: Float64Array | null;
 }
 
 const REQUIRED_COLUMNS = ['id', 'pair_id', 'swapped', 'winner', 'prompt', 'response_a', 'response_b'];
+/** The optional soft-label column (docs/gpu-trainer.md, "Soft labels"). */
+const TEACHER_COLUMN = 'teacher_p';
+/** Types whose every value casts to DOUBLE: a text column would fail mid-scan with a raw conversion error. */
+const TEACHER_TYPE = /^(FLOAT|DOUBLE|DECIMAL\(\d+,\d+\))$/;
 
-/** Reads a split parquet, rejecting missing columns, an empty split, bad labels and non-finite features. */
+/**
+ * Reads a split parquet, rejecting missing columns, an empty split, bad labels, non-finite features
+ * and soft labels that are not probabilities.
+ */
 export async function readSplit(file: string, featureColumns: string[]): Promise<SplitRows> {
   return withDuckDB(async (connection) => {
     await requireColumns(connection, file, [...REQUIRED_COLUMNS, ...featureColumns]);
+    const teacherType = (await describeParquet(connection, file)).get(TEACHER_COLUMN);
+    if (teacherType !== undefined && !TEACHER_TYPE.test(teacherType)) {
+      throw new UserInputError(`${file}: column "${TEACHER_COLUMN}" has type ${teacherType}, expected DOUBLE`);
+    }
+    const teacher = code(teacherType === undefined ? '' : `, CAST(${ident(TEACHER_COLUMN).text} AS DOUBLE) AS ${ident(TEACHER_COLUMN).text}`);
     const features = joinSql(featureColumns.map((c) => code(`, CAST(${ident(c).text} AS DOUBLE) AS ${ident(c).text}`)), '');
     let rows: Record<string, unknown>[];
     try {
-      rows = await queryRows(connection, loadSql(codeFile(__dirname, 'read-split.sql'), { features }), { path: file });
+      rows = await queryRows(connection, loadSql(codeFile(__dirname, 'read-split.sql'), { teacher, features }), { path: file });
     } catch (err) {
       throw new UserInputError(`${file}: cannot read rows: ${(err as Error).message.split('\n')[0]}`);
     }
     if (rows.length === 0) throw new UserInputError(`${file}: the split has no rows`);
-    return toSplitRows(file, rows, featureColumns);
+    return toSplitRows(file, rows, featureColumns, teacherType !== undefined);
   });
 }
 
-function toSplitRows(file: string, rows: Record<string, unknown>[], featureColumns: string[]): SplitRows {
+function toSplitRows(file: string, rows: Record<string, unknown>[], featureColumns: string[], hasTeacher: boolean): SplitRows {
   const n = rows.length;
   const F = featureColumns.length;
   const split: SplitRows = {
@@ -53,6 +70,7 @@ function toSplitRows(file: string, rows: Record<string, unknown>[], featureColum
     responsesB: new Array(n),
     featureCount: F,
     features: new Float64Array(n * F),
+    teacherP: hasTeacher ? new Float64Array(n) : null,
   };
   rows.forEach((row, i) => {
     const id = row['id'];
@@ -77,8 +95,18 @@ function toSplitRows(file: string, rows: Record<string, unknown>[], featureColum
       }
       split.features[i * F + f] = value;
     });
+    if (split.teacherP) split.teacherP[i] = teacherProbability(file, id, row[TEACHER_COLUMN]);
   });
   return split;
+}
+
+/** A row's soft label: NULL is none (NaN), anything else must be a probability. */
+function teacherProbability(file: string, id: string, value: unknown): number {
+  if (value === null) return NaN;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new UserInputError(`${file}: row id ${id}: column "${TEACHER_COLUMN}" is ${String(value)}, expected a probability in [0, 1]`);
+  }
+  return value;
 }
 
 /** Mean and population standard deviation (floored at STD_FLOOR) of every feature over the whole split. */
