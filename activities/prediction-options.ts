@@ -35,8 +35,8 @@ export function predictionOptions(
   };
   if (engine === 'trainer') {
     const entry = ctx.trainer();
-    const { seed, augment, model, trainer, distill } = ctx.config;
-    options.trainer = { command: entry.argv, passEnv: entry.env, config: { seed, augment, model, trainer, distill }, checkpoint: path.join(modelDir, 'checkpoint'), repoRoot: ctx.repoRoot };
+    const { seed, augment, model, trainer } = ctx.config;
+    options.trainer = { command: entry.argv, passEnv: entry.env, config: { seed, augment, model, trainer }, checkpoint: path.join(modelDir, 'checkpoint'), repoRoot: ctx.repoRoot };
   }
   return options;
 }

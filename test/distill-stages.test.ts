@@ -14,6 +14,7 @@ import { predict } from '../lib/inference/predict';
 import { runConfigSchema } from '../lib/config/schema';
 import { UserInputError } from '../lib/errors';
 import { writeLogisticModelDir } from './fixtures/logistic-onnx';
+import { readSplit } from '../trainers/cpu/data';
 
 type Row = Record<string, unknown>;
 
@@ -211,6 +212,7 @@ describe('soft_labels', () => {
       train: splitTrain,
       valid: splitValid,
       swapTolerance: 0.15,
+      loss: { alpha: 0.25, temperature: 3 },
       trainOutput: path.join(dir, 'train.parquet'),
       validOutput: path.join(dir, 'valid.parquet'),
       ...overrides,
@@ -235,6 +237,9 @@ describe('soft_labels', () => {
       assert.ok(Math.abs((swapped['teacher_p'] as number) - (1 - p)) < 1e-12);
     }
     assert.deepEqual(fs.readFileSync(opts.validOutput), fs.readFileSync(splitValid));
+    // The loss weights travel in the file, where the student's trainer reads them and its key covers them.
+    const split2 = await readSplit(opts.trainOutput, []);
+    assert.deepEqual(split2.softLoss, { alpha: 0.25, temperature: 3 });
     assert.deepEqual(summary.teachers.map((t) => [t.name, t.swap_gap === null ? null : Number(t.swap_gap.toFixed(6))]), [['oof', 0.1], ['big', 0.050794], ['small', null]]);
     assert.equal(summary.train_rows, 126);
   });

@@ -135,7 +135,6 @@ describe('cpu trainer process on soft labels', () => {
   let rogueId: string;
   /** The train split's rows with their soft label, for measuring how close a model is to the teacher. */
   let trainRows: { prompt: string; response_a: string; response_b: string; features: number[]; teacher_p: number | null }[];
-  const distill = (alpha: number) => ({ alpha, temperature: 2 });
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arena-soft-'));
@@ -160,10 +159,15 @@ describe('cpu trainer process on soft labels', () => {
              CASE WHEN winner = 'model_a' THEN 'model_b' ELSE 'model_a' END,
              len_b, len_a, len_b - len_a, 1 - p
       FROM (SELECT * FROM pairs ORDER BY id LIMIT 150)`);
-    const copy = (select: string, file: string) => c.run(`COPY (${select}) TO '${path.join(dir, file)}' (FORMAT parquet)`);
-    await copy('SELECT * FROM soft', 'train-soft.parquet');
-    await copy('SELECT * EXCLUDE (teacher_p) FROM soft', 'train.parquet');
-    await copy(`SELECT id, id AS pair_id, false AS swapped, prompt, response_a, response_b, winner, len_a, len_b, len_a - len_b AS len_diff FROM pairs ORDER BY id OFFSET 150`, 'valid.parquet');
+    // A soft-labelled split carries its loss weights in its metadata, as the soft_labels stage writes it.
+    const weights = (alpha: string, temperature = "'2'") => `, KV_METADATA { distill_alpha: ${alpha}, distill_temperature: ${temperature} }`;
+    const copy = (select: string, file: string, metadata = weights("'0.5'")) => c.run(`COPY (${select}) TO '${path.join(dir, file)}' (FORMAT parquet${metadata})`);
+    await copy('SELECT * FROM soft', 'train-soft-alpha-1.parquet', weights("'1'"));
+    await copy('SELECT * FROM soft', 'train-soft-alpha-0.parquet', weights("'0'"));
+    await copy('SELECT * FROM soft', 'train-no-weights.parquet', '');
+    await copy('SELECT * FROM soft', 'train-bad-alpha.parquet', weights("'1.5'"));
+    await copy('SELECT * EXCLUDE (teacher_p) FROM soft', 'train.parquet', '');
+    await copy(`SELECT id, id AS pair_id, false AS swapped, prompt, response_a, response_b, winner, len_a, len_b, len_a - len_b AS len_diff FROM pairs ORDER BY id OFFSET 150`, 'valid.parquet', '');
     rogueId = (await c.runAndReadAll('SELECT max(id) AS id FROM soft WHERE teacher_p IS NOT NULL')).getRowObjectsJS()[0]!['id'] as string;
     const rogue = (file: string, value: string) => copy(`SELECT * REPLACE (CASE WHEN id = '${rogueId}' THEN ${value} ELSE teacher_p END AS teacher_p) FROM soft`, file);
     await rogue('train-above-one.parquet', '1.5::DOUBLE');
@@ -185,14 +189,13 @@ describe('cpu trainer process on soft labels', () => {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const config = (soft: { alpha: number; temperature: number }) =>
+  const config = () =>
     runConfigSchema.parse({
       name: 'soft-label-test',
       seed: 5,
       augment: { mode: 'append' },
       model: { text_hash_dim: 256, text_dim: 8, feature_dim: 8, hidden_dim: 16, head_dropout: 0.1 },
       trainer: { epochs: 6, batch_size: 16, checkpoint_every_steps: 1000, early_stopping_patience: 0, lr: { backbone: 1e-3, features: 1e-2, head: 1e-2 } },
-      distill: soft,
     });
 
   const train = async (name: string, file: string, cfg: ReturnType<typeof config>): Promise<Checkpoint> => {
@@ -212,17 +215,18 @@ describe('cpu trainer process on soft labels', () => {
   };
 
   it('alpha = 1 with a teacher_p column trains bit-identical weights to no column', async () => {
-    const hard = await train('hard', 'train.parquet', config(distill(0.5)));
-    const alphaOne = await train('alpha-one', 'train-soft.parquet', config(distill(1)));
+    const hard = await train('hard', 'train.parquet', config());
+    const alphaOne = await train('alpha-one', 'train-soft-alpha-1.parquet', config());
     assert.ok(hard.state.step > 0);
     for (const spec of paramSpecs(hard.dims)) assert.deepEqual(alphaOne.params[spec.name], hard.params[spec.name], spec.name);
   });
 
   it("alpha = 0 moves the model's predictions to the teacher's probabilities", async () => {
-    const soft = await train('soft', 'train-soft.parquet', config(distill(0)));
+    const soft = await train('soft', 'train-soft-alpha-0.parquet', config());
     const hard = readCheckpoint(path.join(dir, 'hard', 'out', 'checkpoint'));
     // The model every run starts from: the seed's initial weights, the training split's feature scaling.
-    const split = await readSplit(path.join(dir, 'train-soft.parquet'), FEATURES);
+    const split = await readSplit(path.join(dir, 'train-soft-alpha-0.parquet'), FEATURES);
+    assert.deepEqual(split.softLoss, { alpha: 0, temperature: 2 }, "the loss weights come from the file's metadata");
     const initial = { dims: soft.dims, params: initParams(soft.dims, new Mulberry32(deriveSeed(5, INIT_STREAM))), scaling: featureScaling(split) };
     const [before, hardOnly, after] = [klToTeacher(initial), klToTeacher(hard), klToTeacher(soft)];
     console.log(`# mean KL(teacher_T || student_T), T=2, over ${trainRows.filter((r) => r.teacher_p !== null).length} rows: initial ${before.toFixed(5)}, hard labels ${hardOnly.toFixed(5)}, soft labels (alpha 0) ${after.toFixed(5)}`);
@@ -230,16 +234,15 @@ describe('cpu trainer process on soft labels', () => {
     assert.ok(after < hardOnly / 2, `soft labels fit the teacher better than hard ones: ${after} vs ${hardOnly}`);
   });
 
-  it('a teacher_p that is not a probability, or not a number, fails with the file, row id and column', async () => {
-    const runs = await Promise.all(
-      ['train-above-one.parquet', 'train-nan.parquet', 'train-text.parquet'].map((file) =>
-        runTrainer(trainSpec(dir, `bad-${file}`, config(distill(0.5)), { train_data: path.join(dir, file) }), dir),
-      ),
-    );
+  it('a teacher_p that is not a probability, or not a number, or without its loss weights, fails with the file, row id and column or key', async () => {
+    const files = ['train-above-one.parquet', 'train-nan.parquet', 'train-text.parquet', 'train-no-weights.parquet', 'train-bad-alpha.parquet'];
+    const runs = await Promise.all(files.map((file) => runTrainer(trainSpec(dir, `bad-${file}`, config(), { train_data: path.join(dir, file) }), dir)));
     const expected = [
       `${path.join(dir, 'train-above-one.parquet')}: row id ${rogueId}: column "teacher_p" is 1.5, expected a probability in [0, 1]`,
       `${path.join(dir, 'train-nan.parquet')}: row id ${rogueId}: column "teacher_p" is NaN, expected a probability in [0, 1]`,
       `${path.join(dir, 'train-text.parquet')}: column "teacher_p" has type VARCHAR, expected DOUBLE`,
+      `${path.join(dir, 'train-no-weights.parquet')}: column "teacher_p" needs the file's key-value metadata distill_alpha (the soft_labels stage writes it)`,
+      `${path.join(dir, 'train-bad-alpha.parquet')}: metadata distill_alpha is "1.5", expected a number in [0, 1]`,
     ];
     runs.forEach((run, i) => {
       assert.equal(run.code, 2, run.stderr);

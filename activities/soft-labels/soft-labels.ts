@@ -15,6 +15,8 @@ export interface SoftLabelOptions {
   valid: string;
   /** distill.swap_tolerance: the largest mean |p_model_a - (1 - p_model_a_swapped)| of a teacher file. */
   swapTolerance: number;
+  /** distill.alpha and temperature: written into the train file, the student's trainer weighs its loss by them. */
+  loss: { alpha: number; temperature: number };
   trainOutput: string;
   validOutput: string;
 }
@@ -90,7 +92,7 @@ export async function softLabels(opts: SoftLabelOptions): Promise<SoftLabelSumma
       }
       await connection.run(loadSql(codeFile(__dirname, 'combined-p.sql')));
       const [combined] = await queryRows(connection, loadSql(codeFile(__dirname, 'teacher-stats.sql')));
-      await setVariables(connection, { output_path: trainTemp! });
+      await setVariables(connection, { output_path: trainTemp!, distill_alpha: String(opts.loss.alpha), distill_temperature: String(opts.loss.temperature) });
       const [written] = await queryRows(connection, loadSql(codeFile(__dirname, 'write-train.sql')));
       copyFileSync(opts.valid, validTemp!);
       return {

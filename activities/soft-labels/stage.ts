@@ -23,6 +23,7 @@ export const softLabelsStage = defineStage({
       train: ctx.input('train.parquet'),
       valid: ctx.input('valid.parquet'),
       swapTolerance: ctx.config.distill.swap_tolerance,
+      loss: { alpha: ctx.config.distill.alpha, temperature: ctx.config.distill.temperature },
       trainOutput: path.join(ctx.outDir, 'train.parquet'),
       validOutput: path.join(ctx.outDir, 'valid.parquet'),
     });

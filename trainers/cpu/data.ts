@@ -2,6 +2,7 @@ import { code, describeParquet, ident, joinSql, loadSql, queryRows, requireColum
 import type { RunConfig } from '../../lib/config/schema';
 import { UserInputError } from '../../lib/errors';
 import { hashTextSparse, swapSparseTextRow, type SparseTextRow } from '../../lib/text-hashing';
+import type { SoftLabelLoss } from './loss';
 import { STD_FLOOR, type FeatureScaling } from './model';
 import { codeFile } from '../../lib/stage-contract/code-file';
 
@@ -24,11 +25,15 @@ export interface SplitRows {
    * row's response_a wins), NaN where a row has none; null when the split has no such column.
    */
   teacherP: Float64Array | null;
+  /** How the soft labels weigh in the loss: the file's metadata says so (activities/soft-labels); null without soft labels. */
+  softLoss: SoftLabelLoss | null;
 }
 
 const REQUIRED_COLUMNS = ['id', 'pair_id', 'swapped', 'winner', 'prompt', 'response_a', 'response_b'];
 /** The optional soft-label column (docs/gpu-trainer.md, "Soft labels"). */
 const TEACHER_COLUMN = 'teacher_p';
+/** The key-value metadata of a soft-labelled split: the loss's weights (activities/soft-labels/write-train.sql). */
+export const SOFT_LOSS_METADATA = { alpha: 'distill_alpha', temperature: 'distill_temperature' } as const;
 /** Types whose every value casts to DOUBLE: a text column would fail mid-scan with a raw conversion error. */
 const TEACHER_TYPE = /^(FLOAT|DOUBLE|DECIMAL\(\d+,\d+\))$/;
 
@@ -52,8 +57,29 @@ export async function readSplit(file: string, featureColumns: string[]): Promise
       throw new UserInputError(`${file}: cannot read rows: ${(err as Error).message.split('\n')[0]}`);
     }
     if (rows.length === 0) throw new UserInputError(`${file}: the split has no rows`);
-    return toSplitRows(file, rows, featureColumns, teacherType !== undefined);
+    const softLoss = teacherType === undefined ? null : await readSoftLoss(connection, file);
+    return { ...toSplitRows(file, rows, featureColumns, teacherType !== undefined), softLoss };
   });
+}
+
+/**
+ * The soft-label loss's alpha and temperature, from the split file's key-value metadata: the
+ * soft_labels stage writes them beside teacher_p, so that the student's key covers them through the
+ * file's hash while the teachers' keys do not.
+ */
+async function readSoftLoss(connection: Parameters<Parameters<typeof withDuckDB>[0]>[0], file: string): Promise<SoftLabelLoss> {
+  const rows = await queryRows(connection, `SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata($path)`, { path: file });
+  const value = (key: string, valid: (x: number) => boolean, expected: string): number => {
+    const text = rows.find((r) => r['key'] === key)?.['value'];
+    if (typeof text !== 'string') throw new UserInputError(`${file}: column "${TEACHER_COLUMN}" needs the file's key-value metadata ${key} (the soft_labels stage writes it)`);
+    const x = Number(text);
+    if (text.trim() === '' || !valid(x)) throw new UserInputError(`${file}: metadata ${key} is ${JSON.stringify(text)}, expected ${expected}`);
+    return x;
+  };
+  return {
+    alpha: value(SOFT_LOSS_METADATA.alpha, (x) => x >= 0 && x <= 1, 'a number in [0, 1]'),
+    temperature: value(SOFT_LOSS_METADATA.temperature, (x) => Number.isFinite(x) && x > 0, 'a positive number'),
+  };
 }
 
 function toSplitRows(file: string, rows: Record<string, unknown>[], featureColumns: string[], hasTeacher: boolean): SplitRows {
@@ -71,6 +97,7 @@ function toSplitRows(file: string, rows: Record<string, unknown>[], featureColum
     featureCount: F,
     features: new Float64Array(n * F),
     teacherP: hasTeacher ? new Float64Array(n) : null,
+    softLoss: null,
   };
   rows.forEach((row, i) => {
     const id = row['id'];

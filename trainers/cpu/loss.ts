@@ -1,4 +1,4 @@
-/** config.distill's weights of the soft-label loss (docs/gpu-trainer.md, "Soft labels"). */
+/** The soft-label loss's weights: distill.alpha and temperature, as a soft-labelled split's metadata gives them (docs/gpu-trainer.md, "Soft labels"). */
 export interface SoftLabelLoss {
   alpha: number;
   temperature: number;

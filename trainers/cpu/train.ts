@@ -183,9 +183,9 @@ export async function trainCommand(
         epochSteps.slice(s.epoch, spec.round.epoch_end).reduce((a, b) => a + b, 0) - Math.ceil(s.batchInEpoch / t.grad_accumulation),
       );
   log(`train shard ${spec.shard.index}/${spec.shard.count} round ${spec.round.index}: ${from}, step ${s.step}, ${train.ids.length} train rows, ${valid.ids.length} valid rows`);
-  if (train.teacherP) {
+  if (train.teacherP && train.softLoss) {
     const soft = train.teacherP.filter((p) => !Number.isNaN(p)).length;
-    log(`soft labels on ${soft} of ${train.ids.length} train rows: alpha ${cfg.distill.alpha}, temperature ${cfg.distill.temperature}`);
+    log(`soft labels on ${soft} of ${train.ids.length} train rows: alpha ${train.softLoss.alpha}, temperature ${train.softLoss.temperature}`);
   }
   emit({ event: 'start', step: s.step, total_steps: s.step + Math.max(0, remaining) });
 
@@ -221,7 +221,7 @@ export async function trainCommand(
         const { batch, labels, teacherP } = batchOf(train, trainTexts, picked);
         const mask = cfg.model.head_dropout > 0 ? dropoutMask(picked.length, dims.hiddenDim, cfg.model.head_dropout, rng) : null;
         const cache = forward(dims, c.params, c.scaling, batch, mask);
-        const soft: SoftTargets | null = teacherP && { teacherP, loss: cfg.distill };
+        const soft: SoftTargets | null = teacherP && train.softLoss && { teacherP, loss: train.softLoss };
         loss += backward(dims, c.params, batch, cache, labels, grads, soft);
         rows += picked.length;
       }

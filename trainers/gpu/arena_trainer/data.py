@@ -13,6 +13,16 @@ from .rng import MASK32
 REQUIRED_COLUMNS = ("id", "pair_id", "swapped", "winner", "prompt", "response_a", "response_b")
 # The optional soft-label column of a distillation student's split (docs/gpu-trainer.md, "Soft labels").
 TEACHER_COLUMN = "teacher_p"
+# Its loss weights, in the split file's key-value metadata (activities/soft-labels/write-train.sql).
+SOFT_LOSS_METADATA = {"alpha": "distill_alpha", "temperature": "distill_temperature"}
+
+
+@dataclass(frozen=True)
+class SoftLabelLoss:
+    """The soft-label loss's weights (loss.py): distill.alpha and temperature, as the split file gives them."""
+
+    alpha: float
+    temperature: float
 STD_FLOOR = 1e-6
 
 
@@ -31,6 +41,8 @@ class SplitRows:
     features: np.ndarray  # float64 [n, F], feature_columns.json order
     # The teachers' p that this row's response_a wins, NaN where a row has none; None without the column.
     teacher_p: np.ndarray | None = None
+    # How the soft labels weigh in the loss; None without them.
+    soft_loss: SoftLabelLoss | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -118,6 +130,33 @@ def read_teacher_p(file: str, ids: list, order) -> np.ndarray | None:
     return out
 
 
+def read_soft_loss(file: str) -> SoftLabelLoss:
+    """The soft-label loss's alpha and temperature from the split file's key-value metadata: the
+    soft_labels stage writes them beside teacher_p, so that the student's key covers them through
+    the file's hash while the teachers' keys do not."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_schema(file).metadata or {}
+
+    def value(key: str, valid, expected: str) -> float:
+        raw = metadata.get(key.encode())
+        if raw is None:
+            raise UserInputError(f'{file}: column "{TEACHER_COLUMN}" needs the file\'s key-value metadata {key} (the soft_labels stage writes it)')
+        text = raw.decode()
+        try:
+            x = float(text)
+        except ValueError:
+            x = math.nan
+        if not valid(x):
+            raise UserInputError(f"{file}: metadata {key} is {json.dumps(text)}, expected {expected}")
+        return x
+
+    return SoftLabelLoss(
+        alpha=value(SOFT_LOSS_METADATA["alpha"], lambda x: 0 <= x <= 1, "a number in [0, 1]"),
+        temperature=value(SOFT_LOSS_METADATA["temperature"], lambda x: math.isfinite(x) and x > 0, "a positive number"),
+    )
+
+
 def read_split(file: str, feature_columns: list) -> SplitRows:
     """Reads a split parquet, rejecting missing columns, an empty split, bad labels, non-finite
     features and soft labels that are not probabilities."""
@@ -151,7 +190,8 @@ def read_split(file: str, feature_columns: list) -> SplitRows:
         responses_a=text("response_a"),
         responses_b=text("response_b"),
         features=feature_matrix(file, table, ids, feature_columns, order),
-        teacher_p=read_teacher_p(file, ids, order),
+        teacher_p=(teacher_p := read_teacher_p(file, ids, order)),
+        soft_loss=None if teacher_p is None else read_soft_loss(file),
     )
 
 

@@ -64,20 +64,11 @@ class TrainerSettings:
 
 
 @dataclass(frozen=True)
-class DistillSettings:
-    """The soft-label loss's weights (loss.py): used on train splits with a teacher_p column."""
-
-    alpha: float
-    temperature: float
-
-
-@dataclass(frozen=True)
 class Settings:
     seed: int
     augment_mode: str
     model: ModelSettings
     trainer: TrainerSettings
-    distill: DistillSettings
     eval_batch_size: int
 
 
@@ -136,10 +127,10 @@ def settings_from_config(file: str, config) -> Settings:
         select_metric=t["select_metric"],
         round_lr_scale=tuple(float(x) for x in t["round_lr_scale"]),
     )
-    distill = DistillSettings(alpha=float(config["distill"]["alpha"]), temperature=float(config["distill"]["temperature"]))
-    # A trainer gets only the config sections its stages are keyed on (seed, augment, model, trainer,
-    # distill): validation during training batches as training does; `predict` names its batch in its spec.
-    return Settings(seed=config["seed"], augment_mode=config["augment"]["mode"], model=model, trainer=trainer, distill=distill, eval_batch_size=trainer.batch_size)
+    # A trainer gets only the config sections its stages are keyed on (seed, augment, model, trainer;
+    # a student's soft-label loss weights come in its train file): validation during training batches
+    # as training does; `predict` names its batch in its spec.
+    return Settings(seed=config["seed"], augment_mode=config["augment"]["mode"], model=model, trainer=trainer, eval_batch_size=trainer.batch_size)
 
 
 def read_spec(verb: str, file: str) -> dict:

@@ -187,7 +187,7 @@ def train_command(spec: dict) -> None:
     role = f"DDP rank {ranks.rank} of {ranks.world}" if ranks else f"shard {shard['index']}/{shard['count']}"
     log(f"train {role} round {rnd['index']} on {device}{' (4-bit)' if quantize else ''}: {origin}, step {state['step']}, {len(train)} train rows, {len(valid)} valid rows")
     if train.teacher_p is not None:
-        log(f"soft labels on {int((~np.isnan(train.teacher_p)).sum())} of {len(train)} train rows: alpha {st.distill.alpha}, temperature {st.distill.temperature}")
+        log(f"soft labels on {int((~np.isnan(train.teacher_p)).sum())} of {len(train)} train rows: alpha {train.soft_loss.alpha}, temperature {train.soft_loss.temperature}")
     emit({"event": "start", "step": state["step"], "total_steps": state["step"] + max(0, remaining)})
 
     model.train()
@@ -236,7 +236,7 @@ def train_command(spec: dict) -> None:
                 with net.no_sync() if ranks and b < last - 1 else contextlib.nullcontext():
                     with autocast:
                         logits = net(ids, mask, feats).float().squeeze(-1)
-                    loss = summed_loss(logits, labels, teacher_p, st.distill)
+                    loss = summed_loss(logits, labels, teacher_p, train.soft_loss)
                     scaled = loss / step_rows
                     (scaler.scale(scaled) if scaler else scaled).backward()
                 step_loss += loss.item()

@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import load_file
 
 from arena_trainer.loss import summed_loss
-from arena_trainer.spec import DistillSettings
+from arena_trainer.data import SoftLabelLoss
 from conftest import FEATURES, REPO_ROOT, deep_merge, labelled, load_config, run_trainer, train_spec, with_swaps
 
 GRID_Z = [-30.0, -3.0, -0.4, 0.0, 0.7, 5.0, 30.0]
@@ -40,7 +40,7 @@ def batch(dtype=torch.float64):
 def test_the_gradient_in_the_logit_is_the_stated_formula_and_matches_finite_differences():
     z, y, p = batch()
     for alpha, t in SETTINGS:
-        distill = DistillSettings(alpha=alpha, temperature=t)
+        distill = SoftLabelLoss(alpha=alpha, temperature=t)
         logits = z.clone().requires_grad_(True)
         summed_loss(logits, y, p, distill).backward()
         q = torch.sigmoid((torch.log(p.clamp(1e-6, 1 - 1e-6)) - torch.log1p(-p.clamp(1e-6, 1 - 1e-6))) / t)
@@ -59,7 +59,7 @@ def test_the_loss_is_the_cpu_trainers_row_by_row(tmp_path):
     expected = json.loads(out.stdout)
     z, y, p = batch()
     for (alpha, t), cpu_rows in zip(SETTINGS, expected):
-        distill = DistillSettings(alpha=alpha, temperature=t)
+        distill = SoftLabelLoss(alpha=alpha, temperature=t)
         for k, cpu in enumerate(cpu_rows):
             logit = z[k : k + 1].clone().requires_grad_(True)
             loss = summed_loss(logit, y[k : k + 1], p[k : k + 1], distill)
@@ -81,10 +81,12 @@ def soft_labels(rows: list) -> list:
     return [None if r["pair_id"] in without else teacher_probability(r) for r in rows]
 
 
-def write_soft_split(path: str, rows: list, teacher_p: list, arrow_type=pa.float64()) -> str:
-    """A split as conftest.write_split writes it, plus the teacher_p column."""
+def write_soft_split(path: str, rows: list, teacher_p: list, arrow_type=pa.float64(), alpha: float = 0.5) -> str:
+    """A split as conftest.write_split writes it, plus the teacher_p column and its loss weights in
+    the file's metadata, as the soft_labels stage writes them."""
     columns = ["id", "pair_id", "swapped", "prompt", "response_a", "response_b", "winner", *[f["name"] for f in FEATURES]]
-    pq.write_table(pa.table({**{c: [r[c] for r in rows] for c in columns}, "teacher_p": pa.array(teacher_p, arrow_type)}), path)
+    table = pa.table({**{c: [r[c] for r in rows] for c in columns}, "teacher_p": pa.array(teacher_p, arrow_type)})
+    pq.write_table(table.replace_schema_metadata({"distill_alpha": str(alpha), "distill_temperature": "2"}), path)
     return path
 
 
@@ -92,13 +94,14 @@ def write_soft_split(path: str, rows: list, teacher_p: list, arrow_type=pa.float
 def soft_data(tmp_path_factory, sample_rows, dataset):
     """The conftest dataset's train rows (96 pairs, both orders) with soft labels; the same valid split."""
     rows = with_swaps(labelled(sample_rows[:96]))
-    train = write_soft_split(str(tmp_path_factory.mktemp("soft") / "train.parquet"), rows, soft_labels(rows))
-    return {"rows": rows, "split": {**dataset, "train": train}}
+    folder = tmp_path_factory.mktemp("soft")
+    split = lambda alpha: {**dataset, "train": write_soft_split(str(folder / f"train-alpha-{alpha}.parquet"), rows, soft_labels(rows), alpha=alpha)}  # noqa: E731
+    return {"rows": rows, "split": split(0.0), "alpha_one": split(1.0)}
 
 
-def tiny_config(basemodel: str, alpha: float) -> dict:
+def tiny_config(basemodel: str) -> dict:
     # Full-precision float32 on CPU; 4 epochs so that alpha = 0 has room to fit the teacher.
-    return deep_merge(load_config("gemma2_tiny_cpu"), {"model": {"basemodel_path": basemodel}, "trainer": {"epochs": 4}, "distill": {"alpha": alpha, "temperature": 2}})
+    return deep_merge(load_config("gemma2_tiny_cpu"), {"model": {"basemodel_path": basemodel}, "trainer": {"epochs": 4}})
 
 
 def trained(config: dict, data: dict, folder, **fields) -> str:
@@ -110,8 +113,8 @@ def trained(config: dict, data: dict, folder, **fields) -> str:
 def test_alpha_one_with_a_teacher_p_column_trains_bit_identical_weights_to_no_column(tmp_path, basemodel, dataset, soft_data):
     # 6 of the 24 steps: every step already goes through the soft-label path.
     first_steps = {"round": {"index": 0, "epoch_start": 0, "epoch_end": 4, "step_end": 6}}
-    hard = load_file(f"{trained(tiny_config(basemodel, 0.5), dataset, tmp_path / 'hard', **first_steps)}/weights.safetensors")
-    alpha_one = load_file(f"{trained(tiny_config(basemodel, 1.0), soft_data['split'], tmp_path / 'alpha-one', **first_steps)}/weights.safetensors")
+    hard = load_file(f"{trained(tiny_config(basemodel), dataset, tmp_path / 'hard', **first_steps)}/weights.safetensors")
+    alpha_one = load_file(f"{trained(tiny_config(basemodel), soft_data['alpha_one'], tmp_path / 'alpha-one', **first_steps)}/weights.safetensors")
     assert hard.keys() == alpha_one.keys()
     for name in hard:
         assert torch.equal(hard[name], alpha_one[name]), name
@@ -151,9 +154,10 @@ def test_alpha_zero_moves_the_models_predictions_to_the_teachers_probabilities(t
     from arena_trainer.spec import settings_from_config
     from arena_trainer.train import INIT_STREAM
 
-    config = tiny_config(basemodel, 0.0)
+    config = tiny_config(basemodel)
     settings = settings_from_config("test", config)
     split = read_split(soft_data["split"]["train"], read_feature_columns(dataset["feature_columns"]))
+    assert split.soft_loss == SoftLabelLoss(alpha=0.0, temperature=2.0), "the loss weights come from the file's metadata"
     # The model every fresh run starts from: the seed's initial weights, the training split's scaling.
     initial = build_model(settings.model, len(FEATURES), torch.device("cpu"), init_seed=derive_seed(settings.seed, INIT_STREAM), quantize=False, training=False)
     mean, std = feature_scaling(split)
@@ -182,6 +186,25 @@ def test_a_teacher_p_that_is_not_a_probability_fails_with_the_file_row_id_and_co
         bad = write_soft_split(str(tmp_path / "train.parquet"), rows, [None if p is None else str(p) for p in teacher_p], pa.string())
     else:
         bad = write_soft_split(str(tmp_path / "train.parquet"), rows, [value if r["id"] == rogue else p for r, p in zip(rows, teacher_p)])
-    code, events, log = run_trainer("train", train_spec(tiny_config(basemodel, 0.5), {**dataset, "train": bad}, tmp_path), tmp_path)
+    code, events, log = run_trainer("train", train_spec(tiny_config(basemodel), {**dataset, "train": bad}, tmp_path), tmp_path)
     assert code == 2, log
     assert events == [{"event": "error", "kind": "user", "message": f"{bad}: {message.format(rogue=rogue)}"}]
+
+
+@pytest.mark.parametrize(
+    "metadata, message",
+    [
+        ({}, "column \"teacher_p\" needs the file's key-value metadata distill_alpha (the soft_labels stage writes it)"),
+        ({"distill_alpha": "0.5", "distill_temperature": "0"}, 'metadata distill_temperature is "0", expected a positive number'),
+    ],
+)
+def test_a_teacher_p_column_without_valid_loss_weights_fails_with_the_file_and_key(tmp_path, dataset, soft_data, metadata, message):
+    from arena_trainer.data import read_feature_columns, read_split
+    from arena_trainer.errors import UserInputError
+
+    rows = soft_data["rows"]
+    path = write_soft_split(str(tmp_path / "train.parquet"), rows, soft_labels(rows))
+    pq.write_table(pq.read_table(path).replace_schema_metadata(metadata), path)
+    with pytest.raises(UserInputError) as raised:
+        read_split(path, read_feature_columns(dataset["feature_columns"]))
+    assert str(raised.value) == f"{path}: {message}"
