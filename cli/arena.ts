@@ -20,7 +20,7 @@ import { parseArgs, parseSetFlags } from './args';
 import { listRuns, sweepRuns } from './runs';
 import { gridPoints } from './sweep-grid';
 import { renderSweep } from './sweep-table';
-import { SWEEP_WORKFLOW, type SweepInput, type SweepResult } from '../lib/sweep';
+import { failureMessage, SWEEP_WORKFLOW, type SweepInput, type SweepResult } from '../lib/sweep';
 import { gcPolicy, runningWorkflowIds, storeDu, storeGc } from './store';
 
 const USAGE = `arena: run the arena-pipeline on Temporal
@@ -197,7 +197,7 @@ async function sweepCommand(flags: Flags): Promise<number> {
       return 0;
     } catch (err) {
       console.log(`\n${renderSweep(await sweepRuns(c.client, workflowId))}`);
-      console.error(`\nsweep failed: ${err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err)}`);
+      console.error(`\nsweep failed: ${failureMessage(err)}`);
       return 1;
     }
   } finally {

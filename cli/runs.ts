@@ -1,6 +1,6 @@
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { PipelineResult, RunProgress } from '../lib/run-types';
-import { pointOfResult, sweepMemoSchema, type SweepPoint } from '../lib/sweep';
+import { failureMessage, pointOfResult, sweepMemoSchema, type SweepPoint } from '../lib/sweep';
 import { ARENA_CONFIG, ARENA_STATUS, ARENA_VAL_ACCURACY, ARENA_VAL_LOG_LOSS } from '../workflows/search-attributes';
 
 /** Runs side by side: config, status and validation metrics, found through the search attributes. */
@@ -40,7 +40,8 @@ export async function sweepRuns(client: Client, sweepId: string): Promise<SweepP
       point: memo.success ? memo.data.arenaSweepPoint : -1,
       workflowId: run.workflowId,
       grid: memo.success ? memo.data.arenaGrid : {},
-      status: attrs.get(ARENA_STATUS) ?? run.status.name.toLowerCase(),
+      // A run refused before its first stage never sets its status attribute: the server's word for a closed one.
+      status: run.status.name === 'RUNNING' ? (attrs.get(ARENA_STATUS) ?? 'running') : run.status.name.toLowerCase(),
       ...optional('accuracy', attrs.get(ARENA_VAL_ACCURACY)),
       ...optional('logLoss', attrs.get(ARENA_VAL_LOG_LOSS)),
       stages: {},
@@ -50,10 +51,7 @@ export async function sweepRuns(client: Client, sweepId: string): Promise<SweepP
       const progress = await handle.query<RunProgress>('progress').catch(() => undefined);
       if (progress) point.stages = Object.fromEntries(Object.entries(progress.stages).map(([name, s]) => [name, { executed: s.executed, cacheHits: s.cacheHits }]));
     } else {
-      point.error = await handle.result().then(
-        () => undefined,
-        (err: unknown) => (err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err)),
-      );
+      point.error = await handle.result().then(() => undefined, failureMessage);
     }
     points.push(point);
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApplicationFailure } from '@temporalio/common';
 import type { PipelineResult } from './run-types';
 import { CONFIG_NAME } from './workflow-input';
 
@@ -69,7 +70,7 @@ export function gridValues(points: SweepInput['points']): Array<Record<string, u
   const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))];
   const varying = keys.filter((key) => flat.some((f) => JSON.stringify(f[key]) !== JSON.stringify(flat[0]![key])));
   const shown = points.length === 1 ? keys : varying;
-  return flat.map((f) => Object.fromEntries(shown.map((key) => [key, f[key]])));
+  return flat.map((f) => Object.fromEntries(shown.filter((key) => key in f).map((key) => [key, f[key]])));
 }
 
 function flatten(value: Record<string, unknown>, prefix = ''): Record<string, unknown> {
@@ -97,4 +98,20 @@ export function gridLabel(grid: Record<string, unknown>): string {
   return Object.entries(grid)
     .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
     .join(' ');
+}
+
+/**
+ * What made a child fail, for a person: the first application failure down the cause chain (a
+ * failed stage names itself there; a run refused at resolve has the activity's failure in between),
+ * else the innermost message.
+ */
+export function failureMessage(err: unknown): string {
+  let cause: unknown = err;
+  let last = String(err);
+  while (cause instanceof Error) {
+    if (cause instanceof ApplicationFailure) return cause.message;
+    last = cause.message;
+    cause = cause.cause;
+  }
+  return last;
 }

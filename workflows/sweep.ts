@@ -1,6 +1,6 @@
-import { ApplicationFailure, ChildWorkflowFailure, executeChild, isCancellation, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, isCancellation, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { PipelineInput, PipelineResult } from '../lib/run-types';
-import { gridLabel, gridValues, pointOfResult, sweepInputSchema, type SweepInput, type SweepPoint, type SweepResult } from '../lib/sweep';
+import { failureMessage, gridLabel, gridValues, pointOfResult, sweepInputSchema, type SweepInput, type SweepPoint, type SweepResult } from '../lib/sweep';
 import { describeInputIssues } from '../lib/workflow-input';
 import { ARENA_CONFIG, ARENA_PIPELINE, ARENA_STATUS } from './search-attributes';
 
@@ -38,7 +38,7 @@ export async function sweep(rawInput?: unknown): Promise<SweepResult> {
       } catch (err) {
         if (isCancellation(err)) throw err;
         outcome.status = 'failed';
-        outcome.error = err instanceof ChildWorkflowFailure ? (err.cause?.message ?? err.message) : String(err);
+        outcome.error = failureMessage(err);
       }
       publish();
     }),
