@@ -74,7 +74,7 @@ function sweepMarkdown(input: SweepInput, points: SweepPoint[]): string {
   const rows = points.map((p) => {
     const num = (v: number | undefined) => (v === undefined ? '' : v.toFixed(4));
     const executed = Object.entries(p.stages).filter(([, s]) => s.executed > 0).map(([name]) => name);
-    return `| ${p.workflowId} | ${gridLabel(p.grid)} | ${p.status} | ${num(p.accuracy)} | ${num(p.logLoss)} | ${executed.join(', ')} | ${p.error ?? ''} |`;
+    return `| ${p.workflowId} | ${gridLabel(p.grid)} | ${p.status} | ${num(p.accuracy)} | ${num(p.logLoss)} | ${executed.join(', ')} | ${(p.error ?? '').replace(/\s+/g, ' ')} |`;
   });
   return [
     `**sweep** of **${input.pipeline}** on config **${input.config}**: ${points.length} points`,
