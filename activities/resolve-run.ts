@@ -22,8 +22,9 @@ export interface ResolveDirs {
  */
 export function resolveRun(input: ResolveRunInput, dirs: ResolveDirs & { trainers: TrainerRegistry }): ResolvedRun {
   checkWorkflowOverrides(input.config, input.overrides);
-  const pipeline = loadPipeline(input.pipeline, dirs.pipelineDir);
   const config = loadConfig(input.config, { configDir: dirs.configDir, overrides: input.overrides });
+  // A foreach may range over a config value: the pipeline is expanded for this config.
+  const pipeline = loadPipeline(input.pipeline, config, dirs.pipelineDir);
   resolveTrainer(dirs.trainers, config.trainer.engine, `invalid config '${input.config}': trainer.engine`);
   checkParallel(dirs.trainers, config.trainer, `invalid config '${input.config}': trainer.parallel`);
   return { pipeline, config };

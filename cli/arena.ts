@@ -263,7 +263,7 @@ report:     ${where('evaluate', 'report.html')}${outcome.stages['package']?.summ
 
 async function explain(stage: string, flags: Flags): Promise<number> {
   const config = loadConfig(typeof flags['config'] === 'string' ? flags['config'] : 'micro', { overrides: parseSetFlags(flags['set']) });
-  const pipeline = loadPipeline(typeof flags['pipeline'] === 'string' ? flags['pipeline'] : 'train-pipeline');
+  const pipeline = loadPipeline(typeof flags['pipeline'] === 'string' ? flags['pipeline'] : 'train-pipeline', config);
   let run: Map<string, StageResult> | undefined;
   if (typeof flags['run'] === 'string') {
     const c = await client();

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { SUB_STEPS, stageDefinitions } from '../activities/stage-definitions';
+import { stageDefinitions } from '../activities/stage-definitions';
 import { keyContents, keyOf, type StageRequest } from '../activities/stage-runner';
 import { loadTrainerRegistry } from '../lib/trainer-registry';
 import { DevicePool } from '../activities/train/device-pool';
@@ -23,24 +23,26 @@ export async function explainStage(pipeline: ResolvedPipeline, config: RunConfig
   // This machine's registry: the built-in trainers plus ARENA_TRAINERS, as a worker here would see them.
   const trainers = loadTrainerRegistry();
   const out = [`stage ${stage.name} of ${pipeline.name}, config ${config.name}`];
-  for (const activity of SUB_STEPS[stage.activity] ?? [stage.activity as keyof typeof defs]) {
+  // A composite (rounds) runs several activities: each has its own key.
+  const composite = stage.rounds !== undefined;
+  for (const activity of stage.rounds ? Object.values(stage.rounds) : [stage.activity!]) {
     const def = defs[activity];
     const code = stageCode(def, config, repoRoot, trainers);
     out.push(
-      `\n${activity}${SUB_STEPS[stage.activity] ? ` (sub-step of ${stage.name})` : ''}`,
+      `\n${activity}${composite ? ` (sub-step of ${stage.name})` : ''}`,
       `  code version ${code.version.slice(0, 16)}: ${Object.keys(code.files).length} files, ${Object.keys(code.packages).length} packages`,
       ...Object.entries(code.files).map(([file, hash]) => `    ${hash.slice(0, 12)}  ${file}`),
       '  packages (package-lock.json):',
       ...(Object.keys(code.packages).length === 0 ? ['    none'] : Object.entries(code.packages).map(([name, version]) => `    ${name} ${version}`)),
       `  config slice (${def.config.join(', ')}):`,
       indent(stringify(configSlice(def, config))),
-      `  params: ${JSON.stringify(stage.params)}${SUB_STEPS[stage.activity] ? ' plus each sub-step\'s shard and round' : ''}`,
+      `  params: ${JSON.stringify(stage.params)}${composite ? ' plus each sub-step\'s shard and round' : ''}`,
       `  outputs (hashed and handed on): ${def.outputs.join(', ') || 'none'}; logs/ is kept beside them, outside every key`,
     );
     const external = def.externalInputs?.(configSlice(def, config), repoRoot) ?? [];
     if (external.length > 0) out.push('  external inputs (content-hashed):', ...external.map((f) => `    ${f}`));
     const result = run?.get(stage.name);
-    if (run && result && !SUB_STEPS[stage.activity]) {
+    if (run && result && !composite) {
       const upstream = Object.fromEntries(stage.needs.flatMap((need) => {
         const output = outputOfStage(run, need);
         return output ? [[need, output]] : [];
@@ -51,7 +53,7 @@ export async function explainStage(pipeline: ResolvedPipeline, config: RunConfig
       for (const [need, files] of Object.entries(contents.upstream)) out.push(`    ${need}:`, ...Object.entries(files).map(([file, hash]) => `      ${hash.slice(0, 12)}  ${file}`));
       const key = keyOf(contents);
       out.push(`  key now: ${key}; the run's entry: ${result.cacheKey}${key === result.cacheKey ? ' (same)' : ' (differs: the code, config or an input changed since)'}`);
-    } else if (run && SUB_STEPS[stage.activity]) {
+    } else if (run && composite) {
       out.push('  keys of this run\'s sub-steps:', ...[...run.values()].filter((r) => r.stage.startsWith(`${stage.name}/`)).map((r) => `    ${r.stage}: ${r.cacheKey}`));
     } else {
       out.push(`  inputs: the content hashes of the outputs of ${stage.needs.join(', ') || 'no upstream stage'} (give --run ID to see a run's)`);

@@ -53,7 +53,8 @@ describe('cache keys are a function of the config, code and data only', () => {
       for (const r of stageResults.values()) assert.ok(!Object.keys(r.files).some((f) => f.startsWith('logs/')), `${r.stage}: no log is an output`);
       const trainLogs = stageLogs(store, resultsOfStage(stageResults, 'train'));
       for (const expected of ['== train/round-0/shard-0', '--- train-spec.json', '--- trainer.log', '--- export-spec.json']) assert.ok(trainLogs.includes(expected), `train logs show ${expected}`);
-      const explained = await explainStage(loadPipeline('train-pipeline'), loadConfig('micro', { overrides: sampleData() }), 'evaluate', REPO_ROOT, stageResults);
+      const config = loadConfig('micro', { overrides: sampleData() });
+      const explained = await explainStage(loadPipeline('train-pipeline', config), config, 'evaluate', REPO_ROOT, stageResults);
       assert.match(explained, /key now: (\w+); the run's entry: \1 \(same\)/);
       // The second run must neither overwrite the first's entries nor resume from its checkpoints.
       renameSync(path.join(store, 'stages'), path.join(store, `stages-${id}`));

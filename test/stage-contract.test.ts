@@ -179,13 +179,13 @@ describe('stage code versions are derived from the code', () => {
       },
     });
     assert.deepEqual(Object.keys(configSlice(stage, CONFIGS['cpu']!)), ['augment']);
-    assert.deepEqual(Object.keys(configSlice(evaluateStage, CONFIGS['cpu']!)).sort(), ['augment', 'evaluate', 'model', 'seed', 'trainer']);
+    assert.deepEqual(Object.keys(configSlice(evaluateStage, CONFIGS['cpu']!)).sort(), ['augment', 'distill', 'evaluate', 'model', 'seed', 'trainer']);
   });
 });
 
 describe('arena explain', () => {
   it('explains every stage of train-pipeline: code files, packages, config slice, inputs', async () => {
-    const pipeline = loadPipeline('train-pipeline');
+    const pipeline = loadPipeline('train-pipeline', CONFIGS['cpu']!);
     for (const stage of pipeline.stages) {
       const text = await explainStage(pipeline, CONFIGS['cpu']!, stage.name, REPO_ROOT);
       assert.match(text, new RegExp(`^stage ${stage.name} of train-pipeline, config micro`));

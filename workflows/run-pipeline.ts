@@ -4,6 +4,7 @@ import {
   CancellationScope,
   CancelledFailure,
   defineQuery,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -12,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { ResolvedStage } from '../lib/pipeline/schema';
+import type { ResolvedStage, RoundSteps } from '../lib/pipeline/schema';
 import type { PipelineResult, ResolvedRun, RunProgress, StageProgress } from '../lib/run-types';
 import { describeInputIssues, pipelineInputSchema, type PipelineInput } from '../lib/workflow-input';
 import type { Json, StageResult } from '../lib/stage';
@@ -32,8 +33,17 @@ const { resolveRun } = proxyActivities<Activities>({
 });
 
 /**
+ * Stages that do not depend on a failed stage go on to their end, so that their outputs are cached
+ * and a resumed run re-runs only the failed stage and what depends on it (a fan-out's other
+ * instances, hours of training each, are not thrown away). Runs started before this cancelled
+ * everything at the first failure: they replay so.
+ */
+export const INDEPENDENT_STAGES_FINISH = 'independent-stages-finish';
+
+/**
  * Runs any pipeline of `pipelines/`: the workflow type is the pipeline's name. Stages start as soon
- * as what they need is done; a stage that spends its retry budget fails the run with its cause.
+ * as what they need is done; a stage that spends its retry budget fails the run with its cause,
+ * once every stage that does not depend on it has ended.
  */
 export async function runPipeline(rawInput?: unknown): Promise<PipelineResult> {
   const input = validInput(rawInput);
@@ -53,6 +63,7 @@ export async function runPipeline(rawInput?: unknown): Promise<PipelineResult> {
   publish();
 
   const results = new Map<string, Promise<StageResult>>();
+  const independentStagesFinish = patched(INDEPENDENT_STAGES_FINISH);
   const scope = new CancellationScope();
   let firstFailure: unknown;
   try {
@@ -63,15 +74,18 @@ export async function runPipeline(rawInput?: unknown): Promise<PipelineResult> {
           for (const need of stage.needs) upstream[need] = await results.get(need)!;
           return runStage(stage, run, upstream, progress, input.noCache === true, publish);
         })();
+        // A stage whose need failed rejects with that failure before it starts: it is skipped.
         pending.catch((err: unknown) => {
           if (firstFailure === undefined && !isCancellation(err)) {
             firstFailure = err;
-            scope.cancel();
+            if (!independentStagesFinish) scope.cancel();
           }
         });
         results.set(stage.name, pending);
       }
       await Promise.allSettled(results.values());
+      // Every stage has ended; what a failed composite still had in flight (its other shards) is cancelled.
+      if (firstFailure !== undefined && independentStagesFinish) scope.cancel();
     });
   } catch (err) {
     firstFailure ??= err;
@@ -123,7 +137,17 @@ function validInput(rawInput: unknown): PipelineInput {
   return rawInput as PipelineInput;
 }
 
-/** Runs one pipeline stage: the composite train stage, or a single activity. */
+/**
+ * The steps of a `rounds` composite stage. Runs started before composites were declared in the
+ * pipeline file recorded their train stage as `activity: train` in history: they replay as the
+ * composite they ran.
+ */
+function roundsOf(stage: ResolvedStage): RoundSteps | undefined {
+  if (stage.rounds) return stage.rounds;
+  return (stage.activity as string | undefined) === 'train' ? { shard: 'trainShard', merge: 'mergeShards', export: 'exportModel' } : undefined;
+}
+
+/** Runs one pipeline stage (or fan-out instance): a composite of rounds, or a single activity. */
 async function runStage(
   stage: ResolvedStage,
   run: ResolvedRun,
@@ -142,8 +166,10 @@ async function runStage(
   try {
     const call: StageCall = (activity, stageId, params, stepUpstream) =>
       callWithRetry(stage, activity, { stageId, params, config: run.config, upstream: stepUpstream, cache: stage.cache && !noCache }, progress, publish);
-    const result =
-      stage.activity === 'train' ? await runTrainStage(stage, run.config, upstream, call, progress, reportMetric) : await call(stage.activity, stage.name, stage.params, upstream);
+    const rounds = roundsOf(stage);
+    const result = rounds
+      ? await runTrainStage({ stage, steps: rounds, config: run.config, upstream, call, progress, reportMetric })
+      : await call(stage.activity!, stage.name, stage.params, upstream);
     progress.state = progress.executed === 0 ? 'cached' : 'done';
     // A stage may name what it made (the package stage: where its package is) for the progress table.
     if (typeof result.summary['detail'] === 'string') progress.detail = `${result.summary['detail']} in ${result.dir}`;

@@ -1,10 +1,7 @@
-import type { RunConfig } from '../lib/config/schema';
-import type { ResolvedStage } from '../lib/pipeline/schema';
-import type { StageProgress } from '../lib/run-types';
 import type { Json, StageResult } from '../lib/stage';
 import { roundMetrics, selectionText, selectRound } from './round-selection';
 import type { RoundMetrics } from '../lib/round-selection';
-import type { StageCall } from './run-pipeline';
+import type { RoundsRun } from './rounds-run';
 import { runDdpTrainStage } from './train-ddp';
 
 interface RoundResidual {
@@ -35,17 +32,11 @@ function residualText(residuals: RoundResidual[]): string {
  * checkpoints of that round. Every round's merged model (with one shard, its checkpoint) is
  * validated; the best round by `trainer.select_metric` is exported, not necessarily the last.
  */
-export async function runTrainStage(
-  stage: ResolvedStage,
-  config: RunConfig,
-  upstream: Record<string, StageResult>,
-  call: StageCall,
-  progress: StageProgress,
-  reportMetric: (name: string, value: number) => void,
-): Promise<StageResult> {
+export async function runTrainStage(run: RoundsRun): Promise<StageResult> {
+  const { stage, steps, config, upstream, call, progress, reportMetric } = run;
   // Histories from before trainer.parallel carry configs without it: shards.
-  if (config.trainer.parallel === 'ddp') return runDdpTrainStage(stage, config, upstream, call, progress, reportMetric);
-  if (config.trainer.round_steps !== undefined) return runStepRounds(stage, config, upstream, call, progress, config.trainer.round_steps);
+  if (config.trainer.parallel === 'ddp') return runDdpTrainStage(run);
+  if (config.trainer.round_steps !== undefined) return runStepRounds(run, config.trainer.round_steps);
   const shards = config.trainer.gpus;
   const roundEpochs = config.trainer.round_epochs ?? 1;
   const rounds = Math.ceil(config.trainer.epochs / roundEpochs);
@@ -62,7 +53,7 @@ export async function runTrainStage(
     const trained = await Promise.all(
       Array.from({ length: shards }, (_, index) =>
         call(
-          'trainShard',
+          steps.shard,
           `${stage.name}/round-${round}/shard-${index}`,
           { ...stage.params, shard: { index, count: shards }, round: { index: round, epoch_start: epochStart, epoch_end: epochEnd } },
           { ...upstream, ...init },
@@ -72,7 +63,7 @@ export async function runTrainStage(
     roundStart =
       shards === 1
         ? trained[0]!
-        : await call('mergeShards', `${stage.name}/round-${round}/merge`, { round }, { ...upstream, ...Object.fromEntries(trained.map((r, k) => [`shard-${k}`, r])) });
+        : await call(steps.merge, `${stage.name}/round-${round}/merge`, { round }, { ...upstream, ...Object.fromEntries(trained.map((r, k) => [`shard-${k}`, r])) });
     results.push(roundStart);
     const metrics = roundMetrics(roundStart.summary, round + 1);
     if (metrics) validated.push(metrics);
@@ -85,7 +76,7 @@ export async function runTrainStage(
       break;
     }
   }
-  return exportBestRound(stage, config, upstream, call, progress, results, validated, residuals, `${rounds} round(s) of ${shards} shard(s)`);
+  return exportBestRound(run, results, validated, residuals, `${rounds} round(s) of ${shards} shard(s)`);
 }
 
 /**
@@ -94,11 +85,7 @@ export async function runTrainStage(
  * was validated, the last round is exported, as before.
  */
 async function exportBestRound(
-  stage: ResolvedStage,
-  config: RunConfig,
-  upstream: Record<string, StageResult>,
-  call: StageCall,
-  progress: StageProgress,
+  { stage, steps, config, upstream, call, progress }: RoundsRun,
   results: StageResult[],
   validated: RoundMetrics[],
   residuals: RoundResidual[],
@@ -107,7 +94,7 @@ async function exportBestRound(
   const selection = validated.length === results.length ? selectRound(validated, config.trainer.select_metric) : undefined;
   const model = selection ? results[selection.exported_round - 1]! : results.at(-1)!;
   progress.detail = selection ? `exporting the model: ${selectionText(selection)}` : 'exporting the model';
-  const exported = await call('exportModel', `${stage.name}/export`, selection ? { selection } : {}, { ...upstream, model });
+  const exported = await call(steps.export, `${stage.name}/export`, selection ? { selection } : {}, { ...upstream, model });
   progress.detail = `${done}${selection ? `; ${selectionText(selection)}` : ''}${residualText(residuals)}`;
   const summary = { ...exported.summary };
   if (selection) {
@@ -119,7 +106,7 @@ async function exportBestRound(
 }
 
 /**
- * Rounds of `steps` optimizer steps (local SGD). Each shard trains K steps a round (until its step
+ * Rounds of `roundSteps` optimizer steps (local SGD). Each shard trains K steps a round (until its step
  * count, which a merge carries over, reaches (round + 1) * K, so a retried shard resumed mid-round
  * stops at the same step) from the data position and RNG stream it stopped at, over all
  * `trainer.epochs`, and says when its epochs are done
@@ -130,14 +117,8 @@ async function exportBestRound(
  * local SGD over the shards that have data. The number of rounds is known only as they run, so
  * progress counts the next round as the last.
  */
-async function runStepRounds(
-  stage: ResolvedStage,
-  config: RunConfig,
-  upstream: Record<string, StageResult>,
-  call: StageCall,
-  progress: StageProgress,
-  steps: number,
-): Promise<StageResult> {
+async function runStepRounds(run: RoundsRun, roundSteps: number): Promise<StageResult> {
+  const { stage, steps, config, upstream, call, progress } = run;
   const shards = config.trainer.gpus;
   let active = Array.from({ length: shards }, (_, index) => index);
   let roundStart: StageResult | undefined;
@@ -149,20 +130,20 @@ async function runStepRounds(
   for (; active.length > 0; round++) {
     const merging = active.length > 1;
     progress.total = calls + active.length + (merging ? 1 : 0) + 1;
-    progress.detail = `round ${round + 1}, ${active.length} of ${shards} shard(s), ${steps} step(s) a round${residualText(residuals)}`;
+    progress.detail = `round ${round + 1}, ${active.length} of ${shards} shard(s), ${roundSteps} step(s) a round${residualText(residuals)}`;
     const init: Record<string, StageResult> = roundStart ? { init: roundStart } : {};
     const trained = await Promise.all(
       active.map((index) =>
         call(
-          'trainShard',
+          steps.shard,
           `${stage.name}/round-${round}/shard-${index}`,
-          { ...stage.params, shard: { index, count: shards }, round: { index: round, epoch_start: 0, epoch_end: config.trainer.epochs, step_end: (round + 1) * steps } },
+          { ...stage.params, shard: { index, count: shards }, round: { index: round, epoch_start: 0, epoch_end: config.trainer.epochs, step_end: (round + 1) * roundSteps } },
           { ...upstream, ...init },
         ),
       ),
     );
     roundStart = merging
-      ? await call('mergeShards', `${stage.name}/round-${round}/merge`, { round }, { ...upstream, ...Object.fromEntries(trained.map((r, k) => [`shard-${active[k]}`, r])) })
+      ? await call(steps.merge, `${stage.name}/round-${round}/merge`, { round }, { ...upstream, ...Object.fromEntries(trained.map((r, k) => [`shard-${active[k]}`, r])) })
       : trained[0]!;
     calls += active.length + (merging ? 1 : 0);
     results.push(roundStart);
@@ -177,5 +158,5 @@ async function runStepRounds(
     }
     active = active.filter((_, k) => trained[k]!.summary['finished'] !== true);
   }
-  return exportBestRound(stage, config, upstream, call, progress, results, validated, residuals, `${round} round(s) of ${steps} step(s), ${shards} shard(s)`);
+  return exportBestRound(run, results, validated, residuals, `${round} round(s) of ${roundSteps} step(s), ${shards} shard(s)`);
 }

@@ -1,9 +1,34 @@
 import { z } from 'zod';
 import { USER_ERROR_TYPES } from '../errors';
 
-/** Activities a stage may name; `train` is composite (per-device shards, merges, export). */
-export const STAGE_ACTIVITIES = ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit', 'package'] as const;
+/** Activities a stage may name: each one activity call. */
+export const STAGE_ACTIVITIES = ['ingest', 'features', 'augment', 'split', 'evaluate', 'submit', 'package', 'folds', 'fold_split', 'oof', 'soft_labels', 'ensemble'] as const;
 export type StageActivity = (typeof STAGE_ACTIVITIES)[number];
+
+/**
+ * The steps of the `rounds` composite (shards × rounds of training, merged every round, the best
+ * round exported), by role: what each role may name.
+ */
+export const ROUND_STEPS = { shard: ['trainShard'], merge: ['mergeShards'], export: ['exportModel'] } as const;
+const roundsSchema = z
+  .strictObject({
+    shard: z.enum(ROUND_STEPS.shard).describe("one shard's part of one round, on its own device (or the whole DDP run)"),
+    merge: z.enum(ROUND_STEPS.merge).describe("combines a round's shard checkpoints into the next round's start"),
+    export: z.enum(ROUND_STEPS.export).describe("exports the best round's checkpoint as the model"),
+  })
+  .describe('a composite stage: trainer.gpus shards a round, merged each round, the best round exported');
+export type RoundSteps = z.infer<typeof roundsSchema>;
+
+/** A foreach variable's name, and a label of one of its values in an instance id `teacher[fold=2]`. */
+export const VARIABLE_NAME = /^[a-z][a-z0-9_]*$/;
+export const INSTANCE_LABEL = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** A dotted path into the run config, e.g. `distill.folds`. */
+const configPath = z.string().regex(/^[a-z_]+(\.[a-z_]+)*$/, { error: 'expected a config key path such as distill.folds' });
+
+const fanOutSchema = z.union([
+  z.strictObject({ range: z.union([z.int().positive(), configPath]).describe('0..n-1: n, or the config key holding it') }),
+  z.strictObject({ in: z.union([z.array(z.json()).min(1, { error: 'an empty list has no instances' }), configPath]).describe('a list, or the config key holding it') }),
+]);
 
 const DURATION = /^[1-9][0-9]*(ms|s|m|h|d)$/;
 const duration = z.string().regex(DURATION, { error: "expected a duration such as '500ms', '30s', '5m', '2h' or '1d'" });
@@ -28,8 +53,16 @@ const stageOptionsShape = {
 
 const stageSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_-]*$/, { error: 'expected a lower-case name of letters, digits, _ and -' }),
-  activity: z.string().describe('the stage code to run'),
-  needs: z.array(z.string()).default([]).describe('stages whose outputs this one reads'),
+  activity: z.string().optional().describe('the stage code to run: one activity'),
+  rounds: roundsSchema.optional(),
+  foreach: z
+    .record(z.string().regex(VARIABLE_NAME, { error: 'expected a variable name of lower-case letters, digits and _' }), fanOutSchema)
+    .optional()
+    .describe('fan-out: one instance per value (per combination, with several variables), e.g. {fold: {range: distill.folds}}'),
+  needs: z
+    .array(z.string())
+    .default([])
+    .describe("stages whose outputs this one reads: a stage (all its instances), one instance 'teacher[fold=1]', or 'teacher[fold]': the instance with this instance's fold"),
   params: z.record(z.string(), z.json()).default({}).describe('stage parameters, part of its cache key'),
   cache: z.boolean().default(true).describe('false: always run, never reuse an earlier output'),
   ...stageOptionsShape,
@@ -51,10 +84,16 @@ export const pipelineFileSchema = z.strictObject({
 export type PipelineFile = z.infer<typeof pipelineFileSchema>;
 export type RetrySettings = z.infer<typeof retrySchema>;
 
-/** A stage with every option filled in from the pipeline's defaults: what the workflow runs. */
+/**
+ * A stage, or one instance of a fan-out stage, with every option filled in from the pipeline's
+ * defaults: what the workflow runs. Exactly one of `activity` and `rounds` is set.
+ */
 export interface ResolvedStage {
+  /** The stage name, or an instance id such as `teacher[fold=2]`. */
   name: string;
-  activity: StageActivity;
+  activity?: StageActivity;
+  rounds?: RoundSteps;
+  /** The ids of the stages and instances it reads. */
   needs: string[];
   params: Record<string, z.core.util.JSONType>;
   cache: boolean;

@@ -123,8 +123,8 @@ export function checkpointSteps(store: string, stageId: string): number[] {
     .sort((a, b) => a - b);
 }
 
-export async function startRun(env: TestWorkflowEnvironment, taskQueue: string, workflowId: string, input: PipelineInput): Promise<WorkflowHandle> {
-  return env.client.workflow.start('train-pipeline', { taskQueue, workflowId, args: [input] });
+export async function startRun(env: TestWorkflowEnvironment, taskQueue: string, workflowId: string, input: PipelineInput, pipeline = 'train-pipeline'): Promise<WorkflowHandle> {
+  return env.client.workflow.start(pipeline, { taskQueue, workflowId, args: [input] });
 }
 
 export type { PipelineResult };
