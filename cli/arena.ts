@@ -18,7 +18,7 @@ import { resultsOfStage, stageResultsOf } from './run-results';
 import { renderProgress } from './progress-bars';
 import { parseArgs, parseSetFlags } from './args';
 import { listRuns, sweepRuns } from './runs';
-import { gridPoints } from './sweep-grid';
+import { checkPipeline, gridPoints } from './sweep-grid';
 import { renderSweep } from './sweep-table';
 import { failureMessage, SWEEP_WORKFLOW, type SweepInput, type SweepResult } from '../lib/sweep';
 import { gcPolicy, runningWorkflowIds, storeDu, storeGc } from './store';
@@ -167,8 +167,8 @@ async function run(flags: Flags, uiUrl = 'http://localhost:8233'): Promise<numbe
 async function sweepCommand(flags: Flags): Promise<number> {
   const config = required(typeof flags['config'] === 'string' ? flags['config'] : undefined, 'sweep needs --config NAME');
   const pipeline = typeof flags['pipeline'] === 'string' ? flags['pipeline'] : 'train-pipeline';
-  loadPipeline(pipeline);
   const points = gridPoints(config, flags['grid'], flags['set']);
+  checkPipeline(pipeline, config, points, flags['set']);
   const input: SweepInput = { pipeline, config, points, ...(flags['no-cache'] === true ? { noCache: true } : {}) };
   const workflowId = typeof flags['id'] === 'string' ? flags['id'] : `sweep-${config}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
   const c = await client();

@@ -1,7 +1,8 @@
 import { checkWorkflowOverrides } from '../lib/config/workflow-overrides';
 import { loadConfig } from '../lib/config/load';
+import { loadPipeline } from '../lib/pipeline/load';
 import { UserInputError } from '../lib/errors';
-import type { SweepInput } from '../lib/sweep';
+import { gridLabel, gridValues, type SweepInput } from '../lib/sweep';
 import { parseSetFlags } from './args';
 
 interface GridAxis {
@@ -37,6 +38,23 @@ export function gridPoints(configName: string, grid: string | true | string[] | 
   // Rules that tie keys together (e.g. a value against another key) show only on whole points.
   for (const items of points) checkOverrides(configName, items, `--grid point ${items.slice(setItems.length).join(' ')}`);
   return points.map((items) => ({ overrides: parseSetFlags(items) }));
+}
+
+/**
+ * The pipeline as every point's config resolves it (its `foreach` ranges and lists come from the
+ * config): a problem of the pipeline itself as such, one that only a point's values cause naming the point.
+ */
+export function checkPipeline(pipeline: string, configName: string, points: SweepInput['points'], set: string | true | string[] | undefined): void {
+  const setItems = set === undefined || set === true ? [] : Array.isArray(set) ? set : [set];
+  loadPipeline(pipeline, loadConfig(configName, { overrides: parseSetFlags(setItems) }));
+  const grids = gridValues(points);
+  for (const [i, point] of points.entries()) {
+    try {
+      loadPipeline(pipeline, loadConfig(configName, { overrides: point.overrides }));
+    } catch (err) {
+      throw new UserInputError(`--grid point ${i} (${gridLabel(grids[i]!)}): ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
 }
 
 function parseAxes(grid: string | true | string[] | undefined): GridAxis[] {
