@@ -367,7 +367,13 @@ async function storeGcCommand(flags: Flags): Promise<number> {
 async function runs(flags: Flags): Promise<number> {
   const c = await client();
   try {
-    console.log(typeof flags['sweep'] === 'string' ? renderSweep(await sweepRuns(c.client, flags['sweep'])) : await listRuns(c.client, Number(flags['limit'] ?? 20)));
+    if (typeof flags['sweep'] === 'string') {
+      const points = await sweepRuns(c.client, flags['sweep']);
+      if (points.length === 0) throw new Error(`the server lists no child runs of '${flags['sweep']}': not a sweep's id, or it has started none yet`);
+      console.log(renderSweep(points));
+      return 0;
+    }
+    console.log(await listRuns(c.client, Number(flags['limit'] ?? 20)));
     return 0;
   } finally {
     await c.close();
