@@ -137,7 +137,8 @@ describe('arena sweep on a real Temporal dev server', () => {
     assert.deepEqual(listed, result.points);
     const table = renderSweep(listed);
     console.log(`${table}\nsweep of 4 points: ${seconds.toFixed(1)} s wall`);
-    assert.match(table, /^1 +sweep-grid\/point-1 +0\.0001 +2 +completed +0\.\d{4} +\d\.\d{4} +[04]\/8 +/m);
+    // Which child computes each upstream stage is a race: a point shows 0 to 4 of them as cached.
+    assert.match(table, /^1 +sweep-grid\/point-1 +0\.0001 +2 +completed +0\.\d{4} +\d\.\d{4} +[0-4]\/8 +/m);
     for (const stage of UPSTREAM) assert.match(table, new RegExp(`^${stage} +1/4 +1 +3$`, 'm'));
     for (const stage of PER_POINT) assert.match(table, new RegExp(`^${stage} +4/4 +\\d+ +0$`, 'm'));
   });
