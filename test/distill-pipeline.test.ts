@@ -54,7 +54,7 @@ describe('distill pipelines on a real Temporal dev server, the LMSYS sample and 
   it('trains 3 fold teachers, predicts every training row out of fold, trains the student on soft labels and evaluates the fold ensemble', async () => {
     distilled = (await (await start('distill-pipeline', 'distill-1', { config: 'distill_micro', overrides: sampleData() })).result()) as PipelineResult;
     const stages = distilled.stages;
-    for (const id of ['folds', ...TEACHERS, 'oof', 'soft_labels', 'student', 'evaluate', 'ensemble', 'submit']) assert.ok(stages[id], `${id} ran`);
+    for (const id of ['folds', ...TEACHERS, 'oof', 'soft_labels', 'student', 'evaluate', 'ensemble', 'submit', 'submit_ensemble']) assert.ok(stages[id], `${id} ran`);
 
     // OOF coverage: every training row of the split once, predicted by the teacher of its own fold.
     const train = await rowsOf(stages['split']!.dir, 'train.parquet');
@@ -88,6 +88,10 @@ describe('distill pipelines on a real Temporal dev server, the LMSYS sample and 
     assert.equal(ensemble.rows, metrics.rows);
     assert.deepEqual(ensemble.members.map((m: { name: string }) => m.name), TEACHERS);
     for (const m of [...ensemble.members, ensemble.ensemble]) assert.ok(m.accuracy > 0 && m.accuracy < 1 && Number.isFinite(m.log_loss));
+    // The fold ensemble is submitted too: every test row, scored by the 3 teachers' mean.
+    assert.equal(stages['submit_ensemble']!.summary['models'], 3);
+    assert.equal(stages['submit']!.summary['models'], 1);
+    assert.equal(stages['submit_ensemble']!.summary['rows'], stages['submit']!.summary['rows']);
     assert.equal(distilled.metrics?.['accuracy'], metrics.accuracy);
   });
 
