@@ -23,6 +23,11 @@ export function createActivities(env: ActivityEnvironment) {
     evaluate: temporalStage(stages.evaluate, env),
     submit: temporalStage(stages.submit, env),
     package: temporalStage(stages.package, env),
+    folds: temporalStage(stages.folds, env),
+    fold_split: temporalStage(stages.fold_split, env),
+    oof: temporalStage(stages.oof, env),
+    soft_labels: temporalStage(stages.soft_labels, env),
+    ensemble: temporalStage(stages.ensemble, env),
   };
 }
 

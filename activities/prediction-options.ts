@@ -19,10 +19,14 @@ export function predictionTrainer(engine: 'onnx' | 'trainer', trainer: RunConfig
 /**
  * How evaluate and submit score tables: the train stage's exported model (`model.onnx`, `model.json`,
  * and the checkpoint it came from), with the engine of the config's section, heartbeating progress
- * and stopping when the stage is cancelled.
+ * and stopping when the stage is cancelled. A stage with several models upstream (the fold
+ * teachers) names the one's folder.
  */
-export function predictionOptions(ctx: Omit<PredictionContext, 'config'> & { config: TrainerConfig }, engine: 'onnx' | 'trainer') {
-  const modelDir = path.dirname(ctx.input('model.onnx'));
+export function predictionOptions(
+  ctx: Omit<PredictionContext, 'config'> & { config: TrainerConfig },
+  engine: 'onnx' | 'trainer',
+  modelDir: string = path.dirname(ctx.input('model.onnx')),
+) {
   const options: EngineOptions & { modelDir: string; signal: AbortSignal; onProgress(rows: number): void } = {
     modelDir,
     engine,
@@ -31,8 +35,8 @@ export function predictionOptions(ctx: Omit<PredictionContext, 'config'> & { con
   };
   if (engine === 'trainer') {
     const entry = ctx.trainer();
-    const { seed, augment, model, trainer, distill } = ctx.config;
-    options.trainer = { command: entry.argv, passEnv: entry.env, config: { seed, augment, model, trainer, distill }, checkpoint: path.join(modelDir, 'checkpoint'), repoRoot: ctx.repoRoot };
+    const { seed, augment, model, trainer } = ctx.config;
+    options.trainer = { command: entry.argv, passEnv: entry.env, config: { seed, augment, model, trainer }, checkpoint: path.join(modelDir, 'checkpoint'), repoRoot: ctx.repoRoot };
   }
   return options;
 }

@@ -17,7 +17,10 @@ import { packageRun } from './package';
 import { resultsOfStage, stageResultsOf } from './run-results';
 import { renderProgress } from './progress-bars';
 import { parseArgs, parseSetFlags } from './args';
-import { listRuns } from './runs';
+import { listRuns, sweepRuns } from './runs';
+import { checkPipeline, gridPoints } from './sweep-grid';
+import { renderSweep } from './sweep-table';
+import { failureMessage, SWEEP_WORKFLOW, type SweepInput, type SweepResult } from '../lib/sweep';
 import { gcPolicy, runningWorkflowIds, storeDu, storeGc } from './store';
 
 const USAGE = `arena: run the arena-pipeline on Temporal
@@ -26,9 +29,13 @@ const USAGE = `arena: run the arena-pipeline on Temporal
   arena dev [stop]                    start (or stop) the local Temporal dev server (UI on :8233) and run a worker
   arena worker                        run a worker against TEMPORAL_ADDRESS (or the local dev server)
   arena run --config NAME [--pipeline train-pipeline] [--id ID] [--wait] [--no-cache] [--set key.path=value ...]
-  arena status ID                     print a run's progress
+  arena sweep --config NAME --grid key.path=v1,v2 [--grid ...] [--pipeline P] [--id ID] [--wait] [--no-cache] [--set k=v ...]
+                                      one run of P per point of the grids' cartesian product, as child workflows
+                                      ID/point-<i> of one 'sweep' workflow; they share every stage the grid does not change
+  arena status ID                     print a run's progress (a sweep's: its points)
   arena resume ID [--wait]            re-run ID's input: completed stages come from the cache
   arena runs [--limit N]              list runs with their config and metrics
+  arena runs --sweep ID               a sweep's points in one table: grid values, metrics, cached and executed stages
   arena config show NAME              print the resolved config
   arena explain STAGE [--config NAME] [--pipeline P] [--set k=v ...] [--run ID]
                                       print what enters the stage's cache key (with --run: that run's input hashes and key)
@@ -56,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       return worker();
     case 'run':
       return run(args.flags);
+    case 'sweep':
+      return sweepCommand(args.flags);
     case 'status':
       return status(required(rest[0], 'status needs a workflow id'));
     case 'resume':
@@ -150,6 +159,47 @@ async function run(flags: Flags, uiUrl = 'http://localhost:8233'): Promise<numbe
     const handle = await c.client.workflow.start(pipeline, { taskQueue: c.taskQueue, workflowId, args: [input] });
     console.log(`started ${pipeline} as ${workflowId}\nUI: ${uiUrl}/namespaces/${c.client.options.namespace}/workflows/${workflowId}`);
     return flags['wait'] === true ? await watch(handle) : 0;
+  } finally {
+    await c.close();
+  }
+}
+
+async function sweepCommand(flags: Flags): Promise<number> {
+  const config = required(typeof flags['config'] === 'string' ? flags['config'] : undefined, 'sweep needs --config NAME');
+  const pipeline = typeof flags['pipeline'] === 'string' ? flags['pipeline'] : 'train-pipeline';
+  const points = gridPoints(config, flags['grid'], flags['set']);
+  checkPipeline(pipeline, config, points, flags['set']);
+  const input: SweepInput = { pipeline, config, points, ...(flags['no-cache'] === true ? { noCache: true } : {}) };
+  const workflowId = typeof flags['id'] === 'string' ? flags['id'] : `sweep-${config}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
+  const c = await client();
+  try {
+    const handle = await c.client.workflow.start(SWEEP_WORKFLOW, { taskQueue: c.taskQueue, workflowId, args: [input] });
+    console.log(`started a sweep of ${points.length} runs of ${pipeline} as ${workflowId} (children ${workflowId}/point-0 … point-${points.length - 1})`);
+    if (flags['wait'] !== true) return 0;
+    const started = Date.now();
+    let last = '';
+    const result = handle.result() as Promise<SweepResult>;
+    let finished = false;
+    result.then(
+      () => (finished = true),
+      () => (finished = true),
+    );
+    // Each time a point changes state, the table again (the children's progress bars are per run: `arena status ID/point-<i>`).
+    while (!finished) {
+      const states = (await sweepRuns(c.client, workflowId)).map((p) => `${p.workflowId}: ${p.status}`).join('\n');
+      if (states !== last) console.log(states);
+      last = states;
+      await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
+    }
+    try {
+      const outcome = await result;
+      console.log(`\n${renderSweep(outcome.points)}\n\nfinished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return 0;
+    } catch (err) {
+      console.log(`\n${renderSweep(await sweepRuns(c.client, workflowId))}`);
+      console.error(`\nsweep failed: ${failureMessage(err)}`);
+      return 1;
+    }
   } finally {
     await c.close();
   }
@@ -263,6 +313,10 @@ async function status(workflowId: string): Promise<number> {
   try {
     const handle = c.client.workflow.getHandle(workflowId);
     const description = await handle.describe();
+    if (description.type === SWEEP_WORKFLOW) {
+      console.log(`${workflowId} (${description.status.name})\n${renderSweep(await sweepRuns(c.client, workflowId))}`);
+      return 0;
+    }
     // A closed run's result holds its final progress; the query needs a worker to answer.
     const progress =
       description.status.name === 'COMPLETED'
@@ -313,6 +367,12 @@ async function storeGcCommand(flags: Flags): Promise<number> {
 async function runs(flags: Flags): Promise<number> {
   const c = await client();
   try {
+    if (typeof flags['sweep'] === 'string') {
+      const points = await sweepRuns(c.client, flags['sweep']);
+      if (points.length === 0) throw new Error(`the server lists no child runs of '${flags['sweep']}': not a sweep's id, or it has started none yet`);
+      console.log(renderSweep(points));
+      return 0;
+    }
     console.log(await listRuns(c.client, Number(flags['limit'] ?? 20)));
     return 0;
   } finally {

@@ -13,6 +13,8 @@ npx tsx bench/gemma2-inference.ts
 npx tsx bench/shard-merge.ts
 # What a crashed GPU pod costs a run (two real runs through a Temporal dev server).
 npx tsx bench/resume.ts
+# A 4-point sweep on micro: what its child runs share through the cache, and its wall time.
+npx tsx bench/sweep.ts
 # The readers' fuzz test at length: mutated sample files through ingest, errors counted by kind.
 npx tsx bench/fuzz-readers.ts 1000
 # The store after 20 micro runs and after gc; the 100,000-row micro run's store with checkpoint retention.

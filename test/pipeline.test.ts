@@ -37,7 +37,7 @@ describe('pipeline validation', () => {
     const file = write('typos', 'stages:\n  - name: a\n    activity: ingset\n  - name: b\n    activity: features\n    needs: [a, c]\n');
     assert.throws(() => loadPipeline('typos', micro, dir), {
       name: 'PipelineError',
-      message: `invalid pipeline 'typos':\n${file}:3: stages[0].activity: unknown activity 'ingset' (known: ingest, features, augment, split, evaluate, submit, package)\n${file}:6: stages[1].needs[1]: unknown stage 'c'`,
+      message: `invalid pipeline 'typos':\n${file}:3: stages[0].activity: unknown activity 'ingset' (known: ingest, features, augment, split, evaluate, submit, package, folds, fold_split, oof, soft_labels, ensemble)\n${file}:6: stages[1].needs[1]: unknown stage 'c'`,
     });
   });
 

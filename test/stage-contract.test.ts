@@ -179,7 +179,7 @@ describe('stage code versions are derived from the code', () => {
       },
     });
     assert.deepEqual(Object.keys(configSlice(stage, CONFIGS['cpu']!)), ['augment']);
-    assert.deepEqual(Object.keys(configSlice(evaluateStage, CONFIGS['cpu']!)).sort(), ['augment', 'distill', 'evaluate', 'model', 'seed', 'trainer']);
+    assert.deepEqual(Object.keys(configSlice(evaluateStage, CONFIGS['cpu']!)).sort(), ['augment', 'evaluate', 'model', 'seed', 'trainer']);
   });
 });
 

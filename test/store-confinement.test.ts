@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { withDuckDB, queryRows } from '../lib/duckdb';
+import { listEntries } from '../lib/store/entries';
 import { objectStoreFromEnv } from '../lib/store/object-store';
 import { RunStore } from '../lib/store/run-store';
 import type { StageResult } from '../lib/stage';
@@ -56,5 +58,19 @@ describe('run store confinement (issue 9 row 4)', () => {
     const remote = objectStoreFromEnv({ ARENA_STORE_URL: 's3://arena-runs/main', AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' })!;
     await assert.rejects(remote.exists('../../../../etc'), { name: 'UserInputError', message: `Object store key "../../../../etc" ${RULE}` });
     await assert.rejects(remote.exists('checkpoints\\x'), { message: `Object store key "checkpoints\\\\x" ${RULE}` });
+  });
+
+  it("keeps an instance's '=' out of its folder names, so DuckDB reads no hive partition column from them", async () => {
+    const scratch = store.createScratch('fold_data[fold=1]', 'key');
+    await withDuckDB((db) => db.run(`COPY (SELECT 1 AS a) TO '${path.join(scratch, 't.parquet')}' (FORMAT parquet)`));
+    const result = await store.commit(scratch, { stageId: 'fold_data[fold=1]', activity: 'fold_split', cacheKey: 'key', outputs: ['t.parquet'], logDir: 'logs' }, {});
+    assert.equal(result.ref, 'stages/fold_data[fold%3D1]/key');
+    const columns = await withDuckDB((db) => queryRows(db, `SELECT * FROM read_parquet('${path.join(result.dir, 't.parquet')}')`));
+    assert.deepEqual(columns, [{ a: 1 }]);
+    assert.equal(store.checkpointRef('teacher[fold=2]/round-0/shard-0', 'k'), 'checkpoints/teacher[fold%3D2]/round-0/shard-0/k');
+    assert.deepEqual(
+      listEntries(root).filter((e) => e.kind === 'output').map((e) => e.stageId),
+      ['fold_data[fold=1]'],
+    );
   });
 });

@@ -181,6 +181,28 @@ describe('submit', () => {
     }
   });
 
+  it("submits a fold ensemble as the mean of its members' swap-TTA'd probabilities", async () => {
+    const other = path.join(tmp, 'model-other');
+    writeLogisticModelDir(other, {
+      hashDim: HASH_DIM,
+      featureColumns: FEATURES,
+      weights: { textWeights: new Float32Array(3 * HASH_DIM).map((_, i) => Math.sin(i * 1.7)), featureWeights: Float32Array.of(-0.02, 0.02, 0.01), bias: -0.3 },
+    });
+    const outDir = path.join(tmp, 'submit-ensemble');
+    const summary = await submit({ modelDir, ensemble: [{ modelDir: other }], testTable, featureColumnsFile, batchSize: 4, tta: true, outDir });
+    assert.equal(summary.models, 2);
+    const [one, two] = await Promise.all([modelDir, other].map((dir) => predict({ modelDir: dir, table: testTable, batchSize: 512, tta: true, featureColumnsFile })));
+    const p1 = combineSwapTta(one!.pA, one!.pASwapped!);
+    const p2 = combineSwapTta(two!.pA, two!.pASwapped!);
+    const expected = one!.ids.map((id, i) => [id, predictedWinner((p1[i]! + p2[i]!) / 2)]);
+    const rows = parseCsv(fs.readFileSync(path.join(outDir, 'submission.csv'), 'utf8')).slice(1);
+    assert.deepEqual(rows, expected);
+    // The mean is neither member's vote: a submission of either one alone would fail the check above.
+    const winners = expected.map(([, winner]) => winner);
+    assert.notDeepEqual(Array.from(p1, predictedWinner), winners);
+    assert.notDeepEqual(Array.from(p2, predictedWinner), winners);
+  });
+
   it('needs feature_columns.json for TTA', async () => {
     await assert.rejects(submit({ modelDir, testTable, featureColumnsFile: path.join(tmp, 'nope.json'), batchSize: 4, tta: true, outDir: path.join(tmp, 'submit-nofc') }), (err: Error) => {
       assert.equal(err.name, 'UserInputError');

@@ -11,11 +11,11 @@ import { adamwStep, lrMultiplier } from '../trainers/cpu/adamw';
 import { readCheckpoint } from '../trainers/cpu/checkpoint';
 import { shardOfPair, trainingRowIndices, type SplitRows } from '../trainers/cpu/data';
 import type { TrainerEvent } from '../trainers/cpu/events';
+import { bceWithLogits } from '../trainers/cpu/loss';
 import { buildOnnxModel } from '../trainers/cpu/onnx-graph';
 import { predictRows, type PredictRow } from '../trainers/cpu/predict';
 import {
   backward,
-  bceWithLogits,
   forward,
   initParams,
   paramSpecs,

@@ -2,6 +2,8 @@ import type { PipelineInput, PipelineResult } from '../lib/run-types';
 import { runPipeline } from './run-pipeline';
 
 export { progressQuery } from './run-pipeline';
+/** The one workflow type that is not a pipeline: a grid of child runs of one (`arena sweep`). */
+export { sweep } from './sweep';
 
 /**
  * Every workflow type is a pipeline name (`temporal workflow start --type train-pipeline`):

@@ -168,7 +168,7 @@ async function runStage(
       callWithRetry(stage, activity, { stageId, params, config: run.config, upstream: stepUpstream, cache: stage.cache && !noCache }, progress, publish);
     const rounds = roundsOf(stage);
     const result = rounds
-      ? await runTrainStage(stage, rounds, run.config, upstream, call, progress, reportMetric)
+      ? await runTrainStage({ stage, steps: rounds, config: run.config, upstream, call, progress, reportMetric })
       : await call(stage.activity!, stage.name, stage.params, upstream);
     progress.state = progress.executed === 0 ? 'cached' : 'done';
     // A stage may name what it made (the package stage: where its package is) for the progress table.

@@ -1,23 +1,12 @@
-import type { RunConfig } from '../lib/config/schema';
-import type { ResolvedStage, RoundSteps } from '../lib/pipeline/schema';
-import type { StageProgress } from '../lib/run-types';
 import type { StageResult } from '../lib/stage';
-import type { StageCall } from './run-pipeline';
+import type { RoundsRun } from './rounds-run';
 
 /**
  * `trainer.parallel: ddp`: one train activity runs every epoch on one pod, the trainer launched
  * over `trainer.gpus` processes that all-reduce gradients every step, so there is nothing to merge
  * and no rounds; a retry resumes from its last checkpoint like a shard's. Then the export.
  */
-export async function runDdpTrainStage(
-  stage: ResolvedStage,
-  steps: RoundSteps,
-  config: RunConfig,
-  upstream: Record<string, StageResult>,
-  call: StageCall,
-  progress: StageProgress,
-  reportMetric: (name: string, value: number) => void,
-): Promise<StageResult> {
+export async function runDdpTrainStage({ stage, steps, config, upstream, call, progress, reportMetric }: RoundsRun): Promise<StageResult> {
   const processes = config.trainer.gpus;
   progress.total = 2;
   progress.detail = `DDP over ${processes} process(es), epochs 0-${config.trainer.epochs - 1}`;

@@ -1,10 +1,7 @@
-import type { RunConfig } from '../lib/config/schema';
-import type { ResolvedStage, RoundSteps } from '../lib/pipeline/schema';
-import type { StageProgress } from '../lib/run-types';
 import type { Json, StageResult } from '../lib/stage';
 import { roundMetrics, selectionText, selectRound } from './round-selection';
 import type { RoundMetrics } from '../lib/round-selection';
-import type { StageCall } from './run-pipeline';
+import type { RoundsRun } from './rounds-run';
 import { runDdpTrainStage } from './train-ddp';
 
 interface RoundResidual {
@@ -35,18 +32,11 @@ function residualText(residuals: RoundResidual[]): string {
  * checkpoints of that round. Every round's merged model (with one shard, its checkpoint) is
  * validated; the best round by `trainer.select_metric` is exported, not necessarily the last.
  */
-export async function runTrainStage(
-  stage: ResolvedStage,
-  steps: RoundSteps,
-  config: RunConfig,
-  upstream: Record<string, StageResult>,
-  call: StageCall,
-  progress: StageProgress,
-  reportMetric: (name: string, value: number) => void,
-): Promise<StageResult> {
+export async function runTrainStage(run: RoundsRun): Promise<StageResult> {
+  const { stage, steps, config, upstream, call, progress, reportMetric } = run;
   // Histories from before trainer.parallel carry configs without it: shards.
-  if (config.trainer.parallel === 'ddp') return runDdpTrainStage(stage, steps, config, upstream, call, progress, reportMetric);
-  if (config.trainer.round_steps !== undefined) return runStepRounds(stage, steps, config, upstream, call, progress, config.trainer.round_steps);
+  if (config.trainer.parallel === 'ddp') return runDdpTrainStage(run);
+  if (config.trainer.round_steps !== undefined) return runStepRounds(run, config.trainer.round_steps);
   const shards = config.trainer.gpus;
   const roundEpochs = config.trainer.round_epochs ?? 1;
   const rounds = Math.ceil(config.trainer.epochs / roundEpochs);
@@ -86,7 +76,7 @@ export async function runTrainStage(
       break;
     }
   }
-  return exportBestRound(stage, steps, config, upstream, call, progress, results, validated, residuals, `${rounds} round(s) of ${shards} shard(s)`);
+  return exportBestRound(run, results, validated, residuals, `${rounds} round(s) of ${shards} shard(s)`);
 }
 
 /**
@@ -95,12 +85,7 @@ export async function runTrainStage(
  * was validated, the last round is exported, as before.
  */
 async function exportBestRound(
-  stage: ResolvedStage,
-  steps: RoundSteps,
-  config: RunConfig,
-  upstream: Record<string, StageResult>,
-  call: StageCall,
-  progress: StageProgress,
+  { stage, steps, config, upstream, call, progress }: RoundsRun,
   results: StageResult[],
   validated: RoundMetrics[],
   residuals: RoundResidual[],
@@ -132,15 +117,8 @@ async function exportBestRound(
  * local SGD over the shards that have data. The number of rounds is known only as they run, so
  * progress counts the next round as the last.
  */
-async function runStepRounds(
-  stage: ResolvedStage,
-  steps: RoundSteps,
-  config: RunConfig,
-  upstream: Record<string, StageResult>,
-  call: StageCall,
-  progress: StageProgress,
-  roundSteps: number,
-): Promise<StageResult> {
+async function runStepRounds(run: RoundsRun, roundSteps: number): Promise<StageResult> {
+  const { stage, steps, config, upstream, call, progress } = run;
   const shards = config.trainer.gpus;
   let active = Array.from({ length: shards }, (_, index) => index);
   let roundStart: StageResult | undefined;
@@ -180,5 +158,5 @@ async function runStepRounds(
     }
     active = active.filter((_, k) => trained[k]!.summary['finished'] !== true);
   }
-  return exportBestRound(stage, steps, config, upstream, call, progress, results, validated, residuals, `${round} round(s) of ${roundSteps} step(s), ${shards} shard(s)`);
+  return exportBestRound(run, results, validated, residuals, `${round} round(s) of ${roundSteps} step(s), ${shards} shard(s)`);
 }

@@ -12,7 +12,7 @@ import type { RoundSelection } from '../../lib/round-selection';
 const MAX_LANGUAGE_BARS = 20;
 const COLORS = { model: '#2563eb', tta: '#ea580c', valid: '#16a34a' };
 
-const STYLE = `
+export const STYLE = `
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1120px; color: #1f2937; }
 h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28px; }
 .banner { background: #b91c1c; color: #fff; font-weight: 700; font-size: 18px; padding: 12px 16px; border-radius: 6px; letter-spacing: 0.04em; }
@@ -34,11 +34,11 @@ svg .diagonal { stroke: #9ca3af; stroke-dasharray: 5 4; }
 tr.exported td { font-weight: 700; }
 `;
 
-function formatNumber(value: number | null | undefined, digits = 4): string {
+export function formatNumber(value: number | null | undefined, digits = 4): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
 }
 
-function formatPercent(value: number | null | undefined): string {
+export function formatPercent(value: number | null | undefined): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '–' : `${(value * 100).toFixed(1)}%`;
 }
 
@@ -57,7 +57,7 @@ function headlineTable(metrics: Metrics): string {
   );
 }
 
-function formatInterval(entry: GroupAccuracy | undefined): string {
+export function formatInterval(entry: GroupAccuracy | undefined): string {
   return entry ? `${formatPercent(entry.ci95[0])} – ${formatPercent(entry.ci95[1])}` : '–';
 }
 
@@ -108,6 +108,10 @@ function shardCharts(curves: ReturnType<typeof trainingCurves>): string {
   );
 }
 
+export function syntheticBanner(synthetic: boolean): string {
+  return synthetic ? '<div class="banner" role="alert">SYNTHETIC DATA — these rows were generated; the numbers say nothing about real arena judgements.</div>' : '';
+}
+
 export function renderReport(metrics: Metrics, history: unknown, selection?: RoundSelection): string {
   const languages = Object.entries(metrics.per_language);
   // Largest first (accuracyByGroup's order), "other" last.
@@ -116,9 +120,7 @@ export function renderReport(metrics: Metrics, history: unknown, selection?: Rou
     .map(([language, entry]) => ({ label: language, value: entry.accuracy, note: `(n=${entry.rows}, ±${((entry.ci95[1] - entry.ci95[0]) * 50).toFixed(0)} pts)` }));
   const calibrationSeries = [{ name: 'model', color: COLORS.model, points: reliabilityPoints(metrics) }];
   if (metrics.tta) calibrationSeries.push({ name: 'model + swap TTA', color: COLORS.tta, points: reliabilityPoints(metrics.tta) });
-  const banner = metrics.synthetic
-    ? '<div class="banner" role="alert">SYNTHETIC DATA — these rows were generated; the numbers say nothing about real arena judgements.</div>'
-    : '';
+  const banner = syntheticBanner(metrics.synthetic);
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -10,6 +10,11 @@ import { validateSubmission } from './validate-submission';
 export interface SubmitOptions extends EngineOptions {
   /** The exported model folder (model.json, and model.onnx for the onnx engine). */
   modelDir: string;
+  /**
+   * The other members of a fold ensemble, each with its engine options: the submission averages the
+   * members' probabilities (each swap-TTA'd first when `tta`), as the ensemble stage scores them.
+   */
+  ensemble?: (EngineOptions & { modelDir: string })[];
   /** test_features.parquet: the test rows with the model's feature columns. */
   testTable: string;
   /** The features stage's feature_columns.json (swap rules for TTA). */
@@ -30,29 +35,43 @@ export interface SubmitSummary {
   rows: number;
   modelA: number;
   modelB: number;
+  /** 1, or the members of the fold ensemble it averaged. */
+  models: number;
 }
 
 export const SUBMISSION_FILE = 'submission.csv';
 
 export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   const testIds = opts.expectedIds ?? (await readTestIds(opts.testTable));
-  const predictions = await predictWithEngine({
-    ...(opts.engine ? { engine: opts.engine } : {}),
-    ...(opts.trainer ? { trainer: opts.trainer } : {}),
-    workDir: path.join(opts.logDir ?? opts.outDir, TRAINER_PREDICT_DIR),
-    modelDir: opts.modelDir,
-    table: opts.testTable,
-    batchSize: opts.batchSize,
-    tta: opts.tta,
-    featureColumnsFile: opts.featureColumnsFile,
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
-  const pA = predictions.pASwapped ? combineSwapTta(predictions.pA, predictions.pASwapped) : predictions.pA;
+  const members = [opts, ...(opts.ensemble ?? [])];
+  let ids: string[] = [];
+  let pA: Float64Array = new Float64Array(0);
+  for (const [k, member] of members.entries()) {
+    const predictions = await predictWithEngine({
+      ...(member.engine ? { engine: member.engine } : {}),
+      ...(member.trainer ? { trainer: member.trainer } : {}),
+      // Each member's trainer-engine files in a folder of its own.
+      workDir: path.join(opts.logDir ?? opts.outDir, TRAINER_PREDICT_DIR, ...(members.length > 1 ? [`member-${k}`] : [])),
+      modelDir: member.modelDir,
+      table: opts.testTable,
+      batchSize: opts.batchSize,
+      tta: opts.tta,
+      featureColumnsFile: opts.featureColumnsFile,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    const p = predictions.pASwapped ? combineSwapTta(predictions.pA, predictions.pASwapped) : Float64Array.from(predictions.pA);
+    if (k === 0) [ids, pA] = [predictions.ids, p];
+    // Every engine scores the table in its own row order; the members must agree on it to be averaged.
+    else if (predictions.ids.length !== ids.length || predictions.ids.some((id, i) => id !== ids[i])) {
+      throw new Error(`submit: ${member.modelDir} scored ${opts.testTable} in another row order than ${opts.modelDir}`);
+    } else p.forEach((value, i) => (pA[i]! += value));
+  }
+  if (members.length > 1) pA = pA.map((value) => value / members.length);
   const winners = Array.from(pA, predictedWinner);
-  validateSubmission(predictions.ids, winners, testIds);
+  validateSubmission(ids, winners, testIds);
   fs.mkdirSync(opts.outDir, { recursive: true });
-  await writeAtomically([path.join(opts.outDir, SUBMISSION_FILE)], async ([file]) => fs.writeFileSync(file!, submissionCsv(predictions.ids, winners)));
+  await writeAtomically([path.join(opts.outDir, SUBMISSION_FILE)], async ([file]) => fs.writeFileSync(file!, submissionCsv(ids, winners)));
   const modelA = winners.filter((winner) => winner === 'model_a').length;
-  return { rows: winners.length, modelA, modelB: winners.length - modelA };
+  return { rows: winners.length, modelA, modelB: winners.length - modelA, models: members.length };
 }

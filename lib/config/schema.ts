@@ -235,7 +235,12 @@ const teacherSchema = z
 export const distillSchema = z
   .strictObject({
     folds: z.int().min(2).default(3).describe('k of the k-fold teachers of the distill pipeline: teacher[fold] for fold 0..k-1'),
-    alpha: z.number().min(0).max(1).default(0.5).describe('loss = alpha*CE(hard label) + (1-alpha)*T^2*KL(teacher_T || student_T), on rows with a soft label'),
+    alpha: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe("loss = alpha*CE(hard label) + (1-alpha)*T^2*KL(teacher_T || student_T), on rows with a soft label; written into the soft-labelled train file's metadata, where the student's trainer reads it"),
     temperature: z.number().positive().default(2).describe('T of the soft-label loss: both logits are divided by it'),
     teachers: z
       .array(teacherSchema)
@@ -297,10 +302,11 @@ export const runConfigSchema = z
 export type RunConfig = z.infer<typeof runConfigSchema>;
 
 /** The sections a trainer process reads: what the train stages declare, and all a trainer spec's `config` holds. */
-// distill: its alpha and temperature weigh the soft-label loss of a student's train data.
-export const TRAINER_SECTIONS = ['seed', 'augment', 'model', 'trainer', 'distill'] as const;
+// Not distill: its alpha and temperature reach a student's trainer inside its soft-labelled train
+// file (activities/soft-labels), so that a change of them retrains the student, not the teachers.
+export const TRAINER_SECTIONS = ['seed', 'augment', 'model', 'trainer'] as const;
 // Other sections are dropped, not refused: a hand-written spec may hold a whole run config.
-export const trainerConfigSchema = runConfigSchema.pick({ seed: true, augment: true, model: true, trainer: true, distill: true }).strip();
+export const trainerConfigSchema = runConfigSchema.pick({ seed: true, augment: true, model: true, trainer: true }).strip();
 export type TrainerConfig = z.infer<typeof trainerConfigSchema>;
 export type DataConfig = RunConfig['data'];
 export type DataSource = z.infer<typeof dataSourceSchema>;

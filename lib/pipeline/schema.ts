@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { USER_ERROR_TYPES } from '../errors';
 
 /** Activities a stage may name: each one activity call. */
-export const STAGE_ACTIVITIES = ['ingest', 'features', 'augment', 'split', 'evaluate', 'submit', 'package'] as const;
+export const STAGE_ACTIVITIES = ['ingest', 'features', 'augment', 'split', 'evaluate', 'submit', 'package', 'folds', 'fold_split', 'oof', 'soft_labels', 'ensemble'] as const;
 export type StageActivity = (typeof STAGE_ACTIVITIES)[number];
 
 /**

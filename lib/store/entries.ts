@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { scratchOwner, type Owner } from './owner';
+import { stageFolder, stageIdOfFolder } from './store-key';
 
 /** What lies in a store root, as gc and du see it. Refs are '/'-separated paths relative to the root. */
 export type StoreEntry =
@@ -25,7 +26,7 @@ function isDir(file: string): boolean {
 export function listEntries(root: string): StoreEntry[] {
   const out: StoreEntry[] = [];
   const children = (rel: string) => (existsSync(path.join(root, rel)) ? readdirSync(path.join(root, rel)) : []);
-  const stageOf = (rel: string, top: string) => rel.slice(top.length + 1);
+  const stageOf = (rel: string, top: string) => stageIdOfFolder(rel.slice(top.length + 1));
 
   // stages/<stageId...>/<key>: a stage id may itself hold '/', as train/round-0/shard-1 does.
   const walkStages = (rel: string) => {
@@ -86,5 +87,5 @@ export function bytesOf(file: string): number {
 
 /** The stage output a checkpoint folder or lease belongs to: same stage id, same key. */
 export function outputRefOf(stageId: string, key: string): string {
-  return `stages/${stageId}/${key}`;
+  return `stages/${stageFolder(stageId)}/${key}`;
 }

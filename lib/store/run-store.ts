@@ -6,7 +6,7 @@ import type { ArtifactFile, StageResult } from '../stage';
 import { declaredFiles } from './declared-outputs';
 import { sha256File } from './hash';
 import type { ObjectStore } from './object-store';
-import { checkStoreKey } from './store-key';
+import { checkStoreKey, stageFolder } from './store-key';
 import { scratchSuffix } from './owner';
 
 const MANIFEST = 'manifest.json';
@@ -35,16 +35,16 @@ export class RunStore {
   ) {}
 
   outputRef(stageId: string, cacheKey: string): string {
-    return `stages/${checkStoreKey(stageId, 'stage id')}/${checkStoreKey(cacheKey, 'cache key')}`;
+    return `stages/${stageFolder(stageId)}/${checkStoreKey(cacheKey, 'cache key')}`;
   }
 
   checkpointRef(stageId: string, cacheKey: string): string {
-    return `checkpoints/${checkStoreKey(stageId, 'stage id')}/${checkStoreKey(cacheKey, 'cache key')}`;
+    return `checkpoints/${stageFolder(stageId)}/${checkStoreKey(cacheKey, 'cache key')}`;
   }
 
   /** The single-flight lease of a key: in a tree of its own, so that listings of `stages/` see only outputs and scratch. */
   leaseRef(stageId: string, cacheKey: string): string {
-    return `leases/${checkStoreKey(stageId, 'stage id')}/${checkStoreKey(cacheKey, 'cache key')}.json`;
+    return `leases/${stageFolder(stageId)}/${checkStoreKey(cacheKey, 'cache key')}.json`;
   }
 
   /**
@@ -212,7 +212,7 @@ export class RunStore {
 
   /** Keeps a failed attempt's folder (its logs) where no lookup will take it for an output. */
   discard(scratch: string, stageId: string): string {
-    const failedDir = path.join(this.root, 'failed', ...checkStoreKey(stageId, 'stage id').split('/'));
+    const failedDir = path.join(this.root, 'failed', ...stageFolder(stageId).split('/'));
     mkdirSync(failedDir, { recursive: true });
     const kept = path.join(failedDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${path.basename(scratch)}`);
     renameSync(scratch, kept);

@@ -13,3 +13,17 @@ export function checkStoreKey(key: string, what: string): string {
   }
   return key;
 }
+
+/**
+ * The folder of a stage id in the store: the id with the '=' of an instance id (`teacher[fold=2]`)
+ * written `%3D`. DuckDB reads a `name=value` folder on a parquet file's path as a hive partition
+ * and would add a column for it to every table read from an instance's output.
+ */
+export function stageFolder(stageId: string): string {
+  return checkStoreKey(stageId, 'stage id').replaceAll('=', '%3D');
+}
+
+/** The stage id of a store folder (see `stageFolder`). */
+export function stageIdOfFolder(folder: string): string {
+  return folder.replaceAll('%3D', '=');
+}

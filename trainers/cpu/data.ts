@@ -1,7 +1,8 @@
-import { code, ident, joinSql, loadSql, queryRows, requireColumns, withDuckDB } from '../../lib/duckdb';
+import { code, describeParquet, ident, joinSql, loadSql, queryRows, requireColumns, withDuckDB } from '../../lib/duckdb';
 import type { RunConfig } from '../../lib/config/schema';
 import { UserInputError } from '../../lib/errors';
 import { hashTextSparse, swapSparseTextRow, type SparseTextRow } from '../../lib/text-hashing';
+import type { SoftLabelLoss } from './loss';
 import { STD_FLOOR, type FeatureScaling } from './model';
 import { codeFile } from '../../lib/stage-contract/code-file';
 
@@ -19,27 +20,69 @@ export interface SplitRows {
   featureCount: number;
   /** Raw feature values, row-major [rows, featureCount], in feature_columns.json order. */
   features: Float64Array;
+  /**
+   * The soft labels of a distillation student's split (column `teacher_p`: the teachers' p that this
+   * row's response_a wins), NaN where a row has none; null when the split has no such column.
+   */
+  teacherP: Float64Array | null;
+  /** How the soft labels weigh in the loss: the file's metadata says so (activities/soft-labels); null without soft labels. */
+  softLoss: SoftLabelLoss | null;
 }
 
 const REQUIRED_COLUMNS = ['id', 'pair_id', 'swapped', 'winner', 'prompt', 'response_a', 'response_b'];
+/** The optional soft-label column (docs/gpu-trainer.md, "Soft labels"). */
+const TEACHER_COLUMN = 'teacher_p';
+/** The key-value metadata of a soft-labelled split: the loss's weights (activities/soft-labels/write-train.sql). */
+export const SOFT_LOSS_METADATA = { alpha: 'distill_alpha', temperature: 'distill_temperature' } as const;
+/** Types whose every value casts to DOUBLE: a text column would fail mid-scan with a raw conversion error. */
+const TEACHER_TYPE = /^(FLOAT|DOUBLE|DECIMAL\(\d+,\d+\))$/;
 
-/** Reads a split parquet, rejecting missing columns, an empty split, bad labels and non-finite features. */
+/**
+ * Reads a split parquet, rejecting missing columns, an empty split, bad labels, non-finite features
+ * and soft labels that are not probabilities.
+ */
 export async function readSplit(file: string, featureColumns: string[]): Promise<SplitRows> {
   return withDuckDB(async (connection) => {
     await requireColumns(connection, file, [...REQUIRED_COLUMNS, ...featureColumns]);
+    const teacherType = (await describeParquet(connection, file)).get(TEACHER_COLUMN);
+    if (teacherType !== undefined && !TEACHER_TYPE.test(teacherType)) {
+      throw new UserInputError(`${file}: column "${TEACHER_COLUMN}" has type ${teacherType}, expected DOUBLE`);
+    }
+    const teacher = code(teacherType === undefined ? '' : `, CAST(${ident(TEACHER_COLUMN).text} AS DOUBLE) AS ${ident(TEACHER_COLUMN).text}`);
     const features = joinSql(featureColumns.map((c) => code(`, CAST(${ident(c).text} AS DOUBLE) AS ${ident(c).text}`)), '');
     let rows: Record<string, unknown>[];
     try {
-      rows = await queryRows(connection, loadSql(codeFile(__dirname, 'read-split.sql'), { features }), { path: file });
+      rows = await queryRows(connection, loadSql(codeFile(__dirname, 'read-split.sql'), { teacher, features }), { path: file });
     } catch (err) {
       throw new UserInputError(`${file}: cannot read rows: ${(err as Error).message.split('\n')[0]}`);
     }
     if (rows.length === 0) throw new UserInputError(`${file}: the split has no rows`);
-    return toSplitRows(file, rows, featureColumns);
+    const softLoss = teacherType === undefined ? null : await readSoftLoss(connection, file);
+    return { ...toSplitRows(file, rows, featureColumns, teacherType !== undefined), softLoss };
   });
 }
 
-function toSplitRows(file: string, rows: Record<string, unknown>[], featureColumns: string[]): SplitRows {
+/**
+ * The soft-label loss's alpha and temperature, from the split file's key-value metadata: the
+ * soft_labels stage writes them beside teacher_p, so that the student's key covers them through the
+ * file's hash while the teachers' keys do not.
+ */
+async function readSoftLoss(connection: Parameters<Parameters<typeof withDuckDB>[0]>[0], file: string): Promise<SoftLabelLoss> {
+  const rows = await queryRows(connection, `SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata($path)`, { path: file });
+  const value = (key: string, valid: (x: number) => boolean, expected: string): number => {
+    const text = rows.find((r) => r['key'] === key)?.['value'];
+    if (typeof text !== 'string') throw new UserInputError(`${file}: column "${TEACHER_COLUMN}" needs the file's key-value metadata ${key} (the soft_labels stage writes it)`);
+    const x = Number(text);
+    if (text.trim() === '' || !valid(x)) throw new UserInputError(`${file}: metadata ${key} is ${JSON.stringify(text)}, expected ${expected}`);
+    return x;
+  };
+  return {
+    alpha: value(SOFT_LOSS_METADATA.alpha, (x) => x >= 0 && x <= 1, 'a number in [0, 1]'),
+    temperature: value(SOFT_LOSS_METADATA.temperature, (x) => Number.isFinite(x) && x > 0, 'a positive number'),
+  };
+}
+
+function toSplitRows(file: string, rows: Record<string, unknown>[], featureColumns: string[], hasTeacher: boolean): SplitRows {
   const n = rows.length;
   const F = featureColumns.length;
   const split: SplitRows = {
@@ -53,6 +96,8 @@ function toSplitRows(file: string, rows: Record<string, unknown>[], featureColum
     responsesB: new Array(n),
     featureCount: F,
     features: new Float64Array(n * F),
+    teacherP: hasTeacher ? new Float64Array(n) : null,
+    softLoss: null,
   };
   rows.forEach((row, i) => {
     const id = row['id'];
@@ -77,8 +122,18 @@ function toSplitRows(file: string, rows: Record<string, unknown>[], featureColum
       }
       split.features[i * F + f] = value;
     });
+    if (split.teacherP) split.teacherP[i] = teacherProbability(file, id, row[TEACHER_COLUMN]);
   });
   return split;
+}
+
+/** A row's soft label: NULL is none (NaN), anything else must be a probability. */
+function teacherProbability(file: string, id: string, value: unknown): number {
+  if (value === null) return NaN;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new UserInputError(`${file}: row id ${id}: column "${TEACHER_COLUMN}" is ${String(value)}, expected a probability in [0, 1]`);
+  }
+  return value;
 }
 
 /** Mean and population standard deviation (floored at STD_FLOOR) of every feature over the whole split. */

@@ -1,4 +1,5 @@
 import type { SparseTextRow } from '../../lib/text-hashing';
+import { hardRowLoss, rowLoss, sigmoid, type SoftTargets } from './loss';
 import type { Mulberry32 } from './rng';
 
 /**
@@ -187,17 +188,9 @@ export function forward(
   return { rows: B, textNorm, textOut, featIn, featNorm, featOut, hidden, headAct, mask, logits };
 }
 
-/** Numerically stable binary cross-entropy of a logit against a 0/1 label. */
-export function bceWithLogits(logit: number, label: number): number {
-  return Math.max(logit, 0) - logit * label + Math.log1p(Math.exp(-Math.abs(logit)));
-}
-
-export function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-}
-
 /**
- * Adds the gradient of sum(BCE(logit_b, label_b)) over the batch into `grads` and returns that sum.
+ * Adds the gradient of the batch's summed row losses into `grads` and returns that sum: BCE(logit_b,
+ * label_b), or with `soft` the soft-label loss of loss.ts `rowLoss` on the rows that have a soft label.
  * Summed, not averaged: the optimizer divides by the rows of the whole accumulated step.
  */
 export function backward(
@@ -207,6 +200,7 @@ export function backward(
   cache: ForwardCache,
   labels: ArrayLike<number>,
   grads: Params,
+  soft: SoftTargets | null = null,
 ): number {
   const { textDim: T, featureCount: F, featureDim: D, hiddenDim: H } = d;
   const w1 = p['head.fc1.weight']!, w2 = p['head.fc2.weight']!;
@@ -221,8 +215,9 @@ export function backward(
   for (let b = 0; b < cache.rows; b++) {
     const logit = cache.logits[b]!;
     const label = labels[b]!;
-    loss += bceWithLogits(logit, label);
-    const dl = sigmoid(logit) - label;
+    const out = soft ? rowLoss(logit, label, soft.teacherP[b]!, soft.loss) : hardRowLoss(logit, label);
+    loss += out.loss;
+    const dl = out.grad;
 
     gb2[0]! += dl;
     for (let j = 0; j < H; j++) {

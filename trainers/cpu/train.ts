@@ -6,9 +6,9 @@ import { assertCompatible, readCheckpoint, shardKey, writeCheckpoint, type Check
 import { readFeatureNames } from '../../lib/feature-columns';
 import { featureScaling, readSplit, TextRowCache, trainingRowIndices, type SplitRows } from './data';
 import { emit as emitEvent, log, type TrainerEvent } from './events';
+import { bceWithLogits, type SoftTargets } from './loss';
 import {
   backward,
-  bceWithLogits,
   dropoutMask,
   forward,
   initParams,
@@ -23,7 +23,7 @@ import { recordEvaluation, type ValidMetrics } from './selection';
 import type { TrainSpec } from './spec';
 
 /** Stream tags of `deriveSeed`, so init, shuffling and dropout never share random numbers. */
-const INIT_STREAM = 1;
+export const INIT_STREAM = 1;
 const SHUFFLE_STREAM = 2;
 const DROPOUT_STREAM = 3;
 const EVAL_BATCH_ROWS = 256;
@@ -78,21 +78,24 @@ function startingPoint(spec: TrainSpec, dims: ModelDims, featureColumns: string[
   return { checkpoint, from: 'fresh initialisation' };
 }
 
-function batchOf(split: SplitRows, texts: TextRowCache, rows: ArrayLike<number>): { batch: Batch; labels: Float32Array } {
+/** The rows' model inputs, hard labels and soft labels (NaN: none; null: the split has no teacher_p column). */
+function batchOf(split: SplitRows, texts: TextRowCache, rows: ArrayLike<number>): { batch: Batch; labels: Float32Array; teacherP: Float64Array | null } {
   const F = split.featureCount;
   const features = new Float64Array(rows.length * F);
   const labels = new Float32Array(rows.length);
+  const teacherP = split.teacherP && new Float64Array(rows.length);
   const text = [];
   for (let k = 0; k < rows.length; k++) {
     const i = rows[k]!;
     text.push(texts.row(i));
     features.set(split.features.subarray(i * F, (i + 1) * F), k * F);
     labels[k] = split.labels[i]!;
+    if (teacherP) teacherP[k] = split.teacherP![i]!;
   }
-  return { batch: { text, features }, labels };
+  return { batch: { text, features }, labels, teacherP };
 }
 
-/** Mean BCE and accuracy (p >= 0.5 means model_a) of the model, dropout off, over every row of `split`. */
+/** Mean BCE and accuracy (p >= 0.5 means model_a) of the model, dropout off, over every row of `split`: hard labels, soft ones or not. */
 export function evaluateSplit(c: Checkpoint, split: SplitRows, texts: TextRowCache): { loss: number; accuracy: number } {
   let loss = 0;
   let correct = 0;
@@ -180,6 +183,10 @@ export async function trainCommand(
         epochSteps.slice(s.epoch, spec.round.epoch_end).reduce((a, b) => a + b, 0) - Math.ceil(s.batchInEpoch / t.grad_accumulation),
       );
   log(`train shard ${spec.shard.index}/${spec.shard.count} round ${spec.round.index}: ${from}, step ${s.step}, ${train.ids.length} train rows, ${valid.ids.length} valid rows`);
+  if (train.teacherP && train.softLoss) {
+    const soft = train.teacherP.filter((p) => !Number.isNaN(p)).length;
+    log(`soft labels on ${soft} of ${train.ids.length} train rows: alpha ${train.softLoss.alpha}, temperature ${train.softLoss.temperature}`);
+  }
   emit({ event: 'start', step: s.step, total_steps: s.step + Math.max(0, remaining) });
 
   const trainTexts = new TextRowCache(train, dims.textHashDim);
@@ -211,10 +218,11 @@ export async function trainCommand(
       const firstBatch = s.batchInEpoch;
       for (let a = 0; a < t.grad_accumulation && s.batchInEpoch < microBatches; a++, s.batchInEpoch++) {
         const picked = order.subarray(s.batchInEpoch * t.batch_size, (s.batchInEpoch + 1) * t.batch_size);
-        const { batch, labels } = batchOf(train, trainTexts, picked);
+        const { batch, labels, teacherP } = batchOf(train, trainTexts, picked);
         const mask = cfg.model.head_dropout > 0 ? dropoutMask(picked.length, dims.hiddenDim, cfg.model.head_dropout, rng) : null;
         const cache = forward(dims, c.params, c.scaling, batch, mask);
-        loss += backward(dims, c.params, batch, cache, labels, grads);
+        const soft: SoftTargets | null = teacherP && train.softLoss && { teacherP, loss: train.softLoss };
+        loss += backward(dims, c.params, batch, cache, labels, grads, soft);
         rows += picked.length;
       }
       const multiplier = lrMultiplier(s.step, schedule) * roundScale;

@@ -11,6 +11,18 @@ from .errors import UserInputError
 from .rng import MASK32
 
 REQUIRED_COLUMNS = ("id", "pair_id", "swapped", "winner", "prompt", "response_a", "response_b")
+# The optional soft-label column of a distillation student's split (docs/gpu-trainer.md, "Soft labels").
+TEACHER_COLUMN = "teacher_p"
+# Its loss weights, in the split file's key-value metadata (activities/soft-labels/write-train.sql).
+SOFT_LOSS_METADATA = {"alpha": "distill_alpha", "temperature": "distill_temperature"}
+
+
+@dataclass(frozen=True)
+class SoftLabelLoss:
+    """The soft-label loss's weights (loss.py): distill.alpha and temperature, as the split file gives them."""
+
+    alpha: float
+    temperature: float
 STD_FLOOR = 1e-6
 
 
@@ -27,6 +39,10 @@ class SplitRows:
     responses_a: list
     responses_b: list
     features: np.ndarray  # float64 [n, F], feature_columns.json order
+    # The teachers' p that this row's response_a wins, NaN where a row has none; None without the column.
+    teacher_p: np.ndarray | None = None
+    # How the soft labels weigh in the loss; None without them.
+    soft_loss: SoftLabelLoss | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -83,8 +99,67 @@ def feature_matrix(file: str, table: dict, ids: list, feature_columns: list, ord
     return out
 
 
+def _shown(value: float) -> str:
+    """A number in an error message, NaN and Infinity spelt as trainers/cpu's messages spell them."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return str(value)
+
+
+def read_teacher_p(file: str, ids: list, order) -> np.ndarray | None:
+    """The soft labels in `order` (NaN for NULL), or None when the split has no teacher_p column;
+    a non-numeric column or a value outside [0, 1] is refused with the row's id."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(file)
+    if TEACHER_COLUMN not in schema.names:
+        return None
+    kind = schema.field(TEACHER_COLUMN).type
+    if not (pa.types.is_floating(kind) or pa.types.is_decimal(kind)):
+        raise UserInputError(f'{file}: column "{TEACHER_COLUMN}" has type {kind}, expected double')
+    values = pq.read_table(file, columns=[TEACHER_COLUMN]).column(TEACHER_COLUMN).cast(pa.float64()).to_pylist()
+    out = np.empty(len(order), dtype=np.float64)
+    for k, i in enumerate(order):
+        value = values[i]
+        if value is not None and not 0 <= value <= 1:
+            raise UserInputError(f'{file}: row id {ids[k]}: column "{TEACHER_COLUMN}" is {_shown(value)}, expected a probability in [0, 1]')
+        out[k] = math.nan if value is None else value
+    return out
+
+
+def read_soft_loss(file: str) -> SoftLabelLoss:
+    """The soft-label loss's alpha and temperature from the split file's key-value metadata: the
+    soft_labels stage writes them beside teacher_p, so that the student's key covers them through
+    the file's hash while the teachers' keys do not."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_schema(file).metadata or {}
+
+    def value(key: str, valid, expected: str) -> float:
+        raw = metadata.get(key.encode())
+        if raw is None:
+            raise UserInputError(f'{file}: column "{TEACHER_COLUMN}" needs the file\'s key-value metadata {key} (the soft_labels stage writes it)')
+        text = raw.decode()
+        try:
+            x = float(text)
+        except ValueError:
+            x = math.nan
+        if not valid(x):
+            raise UserInputError(f"{file}: metadata {key} is {json.dumps(text)}, expected {expected}")
+        return x
+
+    return SoftLabelLoss(
+        alpha=value(SOFT_LOSS_METADATA["alpha"], lambda x: 0 <= x <= 1, "a number in [0, 1]"),
+        temperature=value(SOFT_LOSS_METADATA["temperature"], lambda x: math.isfinite(x) and x > 0, "a positive number"),
+    )
+
+
 def read_split(file: str, feature_columns: list) -> SplitRows:
-    """Reads a split parquet, rejecting missing columns, an empty split, bad labels and non-finite features."""
+    """Reads a split parquet, rejecting missing columns, an empty split, bad labels, non-finite
+    features and soft labels that are not probabilities."""
     table = read_table(file, [*REQUIRED_COLUMNS, *feature_columns])
     raw_ids = table["id"]
     n = len(raw_ids)
@@ -115,6 +190,8 @@ def read_split(file: str, feature_columns: list) -> SplitRows:
         responses_a=text("response_a"),
         responses_b=text("response_b"),
         features=feature_matrix(file, table, ids, feature_columns, order),
+        teacher_p=(teacher_p := read_teacher_p(file, ids, order)),
+        soft_loss=None if teacher_p is None else read_soft_loss(file),
     )
 
 

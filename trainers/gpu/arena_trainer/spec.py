@@ -127,8 +127,9 @@ def settings_from_config(file: str, config) -> Settings:
         select_metric=t["select_metric"],
         round_lr_scale=tuple(float(x) for x in t["round_lr_scale"]),
     )
-    # A trainer gets only the config sections its stages are keyed on (seed, augment, model, trainer):
-    # validation during training batches as training does; `predict` names its batch in its spec.
+    # A trainer gets only the config sections its stages are keyed on (seed, augment, model, trainer;
+    # a student's soft-label loss weights come in its train file): validation during training batches
+    # as training does; `predict` names its batch in its spec.
     return Settings(seed=config["seed"], augment_mode=config["augment"]["mode"], model=model, trainer=trainer, eval_batch_size=trainer.batch_size)
 
 

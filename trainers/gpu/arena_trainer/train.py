@@ -18,6 +18,7 @@ from .batches import length_sorted_batches, model_inputs, text_lengths
 from .data import feature_scaling, read_feature_columns, read_split, training_row_indices
 from .errors import Preempted, UserInputError
 from .events import emit, log
+from .loss import summed_loss
 from .model import build_model, load_tokenizer, parameter_group, pick_device, trainable_parameters
 from .requests import PREEMPT
 from .rng import Mulberry32, derive_seed, shuffle_in_place
@@ -70,7 +71,7 @@ def schedule_steps(train, shard_count: int, augment_mode: str, t) -> int:
 
 
 def evaluate(model, encoder, split, device, batch_size: int, autocast) -> tuple:
-    """Mean BCE and accuracy (p >= 0.5 means model_a) over every row of `split`, dropout off."""
+    """Mean BCE and accuracy (p >= 0.5 means model_a) over every row of `split`, dropout off: hard labels, soft ones or not."""
     model.eval()
     loss, correct = 0.0, 0
     with torch.no_grad():
@@ -185,6 +186,8 @@ def train_command(spec: dict) -> None:
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) if ranks else model
     role = f"DDP rank {ranks.rank} of {ranks.world}" if ranks else f"shard {shard['index']}/{shard['count']}"
     log(f"train {role} round {rnd['index']} on {device}{' (4-bit)' if quantize else ''}: {origin}, step {state['step']}, {len(train)} train rows, {len(valid)} valid rows")
+    if train.teacher_p is not None:
+        log(f"soft labels on {int((~np.isnan(train.teacher_p)).sum())} of {len(train)} train rows: alpha {train.soft_loss.alpha}, temperature {train.soft_loss.temperature}")
     emit({"event": "start", "step": state["step"], "total_steps": state["step"] + max(0, remaining)})
 
     model.train()
@@ -228,11 +231,12 @@ def train_command(spec: dict) -> None:
                 rows = order[b * t.batch_size : (b + 1) * t.batch_size]
                 ids, mask, feats = model_inputs(encoder, [train.prompts[i] for i in rows], [train.responses_a[i] for i in rows], [train.responses_b[i] for i in rows], train.features[rows], device)
                 labels = torch.as_tensor(train.labels[rows], device=device)
+                teacher_p = None if train.teacher_p is None else torch.as_tensor(train.teacher_p[rows], dtype=torch.float32, device=device)
                 # DDP all-reduces on the step's last micro-batch only.
                 with net.no_sync() if ranks and b < last - 1 else contextlib.nullcontext():
                     with autocast:
                         logits = net(ids, mask, feats).float().squeeze(-1)
-                    loss = F.binary_cross_entropy_with_logits(logits, labels, reduction="sum")
+                    loss = summed_loss(logits, labels, teacher_p, train.soft_loss)
                     scaled = loss / step_rows
                     (scaler.scale(scaled) if scaler else scaled).backward()
                 step_loss += loss.item()

@@ -11,9 +11,28 @@ after), and a few minutes; the figures are for docs/gpu-trainer.md, not a test.
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
+
+REPO_ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+REFERENCE_CONFIG = "gemma2_9b_4bit"
+
+
+def reference_settings(basemodel: str, max_length: int, batch_size: int):
+    """The trainer settings of the reference config, resolved by the project's own loader (`arena
+    config show`: extends chain and schema defaults), at this check's backbone folder, length and
+    batch: never a hand-built copy that drifts from the schema."""
+    import yaml
+
+    from arena_trainer.spec import settings_from_config
+
+    shown = subprocess.run(["node", "--import", "tsx", "cli/arena.ts", "config", "show", REFERENCE_CONFIG], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    config = yaml.safe_load(shown.stdout)
+    config["model"].update(basemodel_path=basemodel, max_length=max_length)
+    config["trainer"].update(batch_size=batch_size, epochs=1)
+    return settings_from_config(REFERENCE_CONFIG, {key: config[key] for key in ("seed", "augment", "model", "trainer")})
 
 
 def main() -> None:
@@ -33,7 +52,6 @@ def main() -> None:
     from transformers import Gemma2Config, Gemma2ForCausalLM
 
     from arena_trainer.model import build_model, trainable_parameters
-    from arena_trainer.spec import LoraSettings, ModelSettings, Settings, TrainerSettings
     from arena_trainer.train import autocast_for, make_optimizer
 
     config = Gemma2Config(  # Gemma-2-9B
@@ -53,10 +71,8 @@ def main() -> None:
         torch.cuda.empty_cache()
         print(f"random weights written in {time.monotonic() - began:.0f} s", flush=True)
 
-        lora = LoraSettings(r=16, alpha=32, dropout=0.05, target_modules=("q_proj", "k_proj", "v_proj"))
-        model_settings = ModelSettings(basemodel_path=folder, quantization="4bit", max_length=args.max_length, truncation="head_tail", feature_dim=128, hidden_dim=1536, head_dropout=0.2, lora=lora)
-        trainer = TrainerSettings(epochs=1, batch_size=args.batch_size, grad_accumulation=1, lr_backbone=1e-5, lr_features=5e-4, lr_head=5e-4, weight_decay=0.01, warmup_ratio=0.05, checkpoint_every_steps=200, early_stopping_patience=0, step_delay_ms=0)
-        settings = Settings(seed=42, augment_mode="per_gpu", model=model_settings, trainer=trainer, eval_batch_size=8)
+        settings = reference_settings(folder, args.max_length, args.batch_size)
+        model_settings = settings.model
         device = torch.device("cuda", 0)
         began = time.monotonic()
         net = build_model(model_settings, 21, device, init_seed=1, quantize=True, training=True)
@@ -92,5 +108,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.normpath(os.path.join(os.path.dirname(__file__), "..")))
+    sys.path.insert(0, os.path.join(REPO_ROOT, "trainers", "gpu"))
     main()
