@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { gridPoints } from '../cli/sweep-grid';
 import { sweepRuns } from '../cli/runs';
 import { renderSweep } from '../cli/sweep-table';
@@ -12,7 +11,8 @@ import type { SweepInput, SweepResult } from '../lib/sweep';
 import { REPO_ROOT } from '../worker';
 import { SAMPLE_DIR } from './fixtures/sample-splits';
 import { saveHistoryIfAsked } from './helpers/histories';
-import { removeDir, startTemporal, startWorkers, tempDir, waitFor, type RunningWorkers } from './helpers/temporal';
+import { waitFor } from './helpers/temporal';
+import { workersSuite } from './helpers/temporal-session';
 
 const UPSTREAM = ['ingest', 'features', 'augment', 'split'];
 const PER_POINT = ['train', 'evaluate', 'submit', 'package'];
@@ -74,23 +74,10 @@ describe('arena sweep: the grid', () => {
 });
 
 describe('arena sweep on a real Temporal dev server', () => {
-  let env: TestWorkflowEnvironment;
-  let workers: RunningWorkers;
-  const store = tempDir('sweep-store');
-  const taskQueue = 'sweep-test';
+  const suite = workersSuite({ taskQueue: 'sweep-test', devices: 2 });
+  const { taskQueue } = suite;
 
-  before(async () => {
-    env = await startTemporal();
-    workers = await startWorkers(env, { taskQueue, storeDir: store, devices: 2 });
-  });
-
-  after(async () => {
-    await workers?.stop();
-    await env?.teardown();
-    removeDir(store);
-  });
-
-  const startSweep = (workflowId: string, input: unknown) => env.client.workflow.start('sweep', { taskQueue, workflowId, args: [input] });
+  const startSweep = (workflowId: string, input: unknown) => suite.env.client.workflow.start('sweep', { taskQueue, workflowId, args: [input] });
 
   it('runs one child per point, concurrently; the upstream stages execute once in all and every point trains its own model', async () => {
     const points = gridPoints('micro', ['trainer.lr.head=1e-4,5e-4', 'trainer.epochs=1,2'], SET);
@@ -111,7 +98,7 @@ describe('arena sweep on a real Temporal dev server', () => {
       ],
     );
     for (const p of result.points) {
-      const child = await env.client.workflow.getHandle(p.workflowId).describe();
+      const child = await suite.env.client.workflow.getHandle(p.workflowId).describe();
       assert.equal(child.type, 'train-pipeline');
       assert.equal(child.parentExecution?.workflowId, 'sweep-grid', `${p.workflowId} is a child of the sweep`);
       assert.ok(p.accuracy !== undefined && p.accuracy > 0 && p.accuracy < 1, `${p.workflowId}: accuracy ${p.accuracy}`);
@@ -131,7 +118,7 @@ describe('arena sweep on a real Temporal dev server', () => {
 
     // `arena runs --sweep grid`: the same table, rebuilt from the children the server lists.
     const listed = await waitFor('the server to list the 4 children', async () => {
-      const rows = await sweepRuns(env.client, 'sweep-grid');
+      const rows = await sweepRuns(suite.env.client, 'sweep-grid');
       return rows.length === 4 && rows.every((r) => r.status === 'completed') ? rows : undefined;
     }, 30_000);
     assert.deepEqual(listed, result.points);
@@ -157,7 +144,7 @@ describe('arena sweep on a real Temporal dev server', () => {
     assert.ok(err instanceof WorkflowFailedError);
     assert.equal(err.cause?.message, "1 of 2 points failed: point-1 (trainer.epochs=0): invalid config 'micro':\n(overrides): trainer.epochs: Too small: expected number to be >0");
     const rows = await waitFor('the server to list the 2 children', async () => {
-      const listed = await sweepRuns(env.client, 'sweep-failed-point');
+      const listed = await sweepRuns(suite.env.client, 'sweep-failed-point');
       return listed.length === 2 && listed.every((r) => r.status !== 'running') ? listed : undefined;
     }, 30_000);
     assert.equal(rows[0]!.status, 'completed');
@@ -169,7 +156,7 @@ describe('arena sweep on a real Temporal dev server', () => {
     const arena = (...args: string[]) =>
       promisify(execFile)(process.execPath, ['--import', 'tsx', 'cli/arena.ts', ...args], {
         cwd: REPO_ROOT,
-        env: { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default', ARENA_TASK_QUEUE: taskQueue },
+        env: { ...process.env, TEMPORAL_ADDRESS: suite.env.address, TEMPORAL_NAMESPACE: 'default', ARENA_TASK_QUEUE: taskQueue },
       });
     // Points 0 and 2 of the first sweep: every stage comes from the cache.
     const sets = SET.flatMap((item) => ['--set', item]);
