@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { PipelineInput, PipelineResult } from '../lib/run-types';
-import { removeDir, sampleData, startTemporal, startWorkers, tempDir, type RunningWorkers } from './helpers/temporal';
+import { sampleData } from './helpers/temporal';
+import { workersSuite } from './helpers/temporal-session';
+import { suiteEnv } from './helpers/suite-env';
 
 type Row = Record<string, unknown>;
 
@@ -25,31 +26,14 @@ const rowsOf = (dir: string, file: string): Promise<Row[]> => sql(`SELECT * FROM
 const TEACHERS = ['teacher[fold=0]', 'teacher[fold=1]', 'teacher[fold=2]'];
 
 describe('distill pipelines on a real Temporal dev server, the LMSYS sample and the CPU model', () => {
-  let env: TestWorkflowEnvironment;
-  let workers: RunningWorkers;
-  const store = tempDir('distill-store');
+  const suite = workersSuite({ taskQueue: 'distill-test', devices: 2 });
+  const { store, taskQueue } = suite;
   // The data dir of the runs: imported teacher files go here (the sample itself is named by path).
-  const dataDir = tempDir('distill-data');
-  const taskQueue = 'distill-test';
-  const previousDataDir = process.env['ARENA_DATA_DIR'];
+  const dataDir = suite.tempDir('distill-data');
+  suiteEnv('ARENA_DATA_DIR', dataDir);
   let distilled: PipelineResult;
 
-  const start = (pipeline: string, workflowId: string, input: PipelineInput) => env.client.workflow.start(pipeline, { taskQueue, workflowId, args: [input] });
-
-  before(async () => {
-    process.env['ARENA_DATA_DIR'] = dataDir;
-    env = await startTemporal();
-    workers = await startWorkers(env, { taskQueue, storeDir: store, devices: 2 });
-  });
-
-  after(async () => {
-    await workers?.stop();
-    await env?.teardown();
-    if (previousDataDir === undefined) delete process.env['ARENA_DATA_DIR'];
-    else process.env['ARENA_DATA_DIR'] = previousDataDir;
-    removeDir(store);
-    removeDir(dataDir);
-  });
+  const start = (pipeline: string, workflowId: string, input: PipelineInput) => suite.env.client.workflow.start(pipeline, { taskQueue, workflowId, args: [input] });
 
   it('trains 3 fold teachers, predicts every training row out of fold, trains the student on soft labels and evaluates the fold ensemble', async () => {
     distilled = (await (await start('distill-pipeline', 'distill-1', { config: 'distill_micro', overrides: sampleData() })).result()) as PipelineResult;

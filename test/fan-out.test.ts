@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { PipelineResult, RunProgress } from '../lib/run-types';
 import { loadTrainerRegistry } from '../lib/trainer-registry';
 import { saveHistoryIfAsked } from './helpers/histories';
-import { removeDir, sampleData, startRun, startTemporal, startWorkers, tempDir, type RunningWorkers } from './helpers/temporal';
+import { removeDir, sampleData, startRun, tempDir } from './helpers/temporal';
+import { workersSuite } from './helpers/temporal-session';
+import { suiteEnv } from './helpers/suite-env';
 
 /** Three instances of a train stage and of an evaluate stage that reads its own train instance. */
 const FAN_OUT_PIPELINE = `description: one train and one evaluate per seed
@@ -41,37 +42,21 @@ stages:
 const UPSTREAM = ['ingest', 'features', 'augment', 'split'];
 
 describe('a fan-out instance that fails', () => {
-  let env: TestWorkflowEnvironment;
-  let workers: RunningWorkers;
-  const store = tempDir('fan-out-store');
   const pipelines = tempDir('fan-out-pipelines');
+  after(() => removeDir(pipelines));
+  writeFileSync(path.join(pipelines, 'fan-out.yaml'), FAN_OUT_PIPELINE);
+  // The listing is read by the trainer process, which gets this variable from the worker's environment.
   const broken = path.join(pipelines, 'broken-instances');
-  const previousBroken = process.env['ARENA_TEST_BROKEN'];
-  const taskQueue = 'fan-out-test';
-
-  before(async () => {
-    writeFileSync(path.join(pipelines, 'fan-out.yaml'), FAN_OUT_PIPELINE);
-    // The listing is read by the trainer process, which gets this variable from the worker's environment.
-    process.env['ARENA_TEST_BROKEN'] = broken;
-    const trainers = new Map(loadTrainerRegistry({}));
-    trainers.set('faulty', { argv: [process.execPath, 'test/fixtures/faulty-trainer.js'], env: ['ARENA_TEST_BROKEN'], code: ['trainers/cpu/main.ts', 'test/fixtures/faulty-trainer.js'] });
-    env = await startTemporal();
-    workers = await startWorkers(env, { taskQueue, storeDir: store, devices: 2, pipelineDir: pipelines, trainers });
-  });
-
-  after(async () => {
-    await workers?.stop();
-    await env?.teardown();
-    if (previousBroken === undefined) delete process.env['ARENA_TEST_BROKEN'];
-    else process.env['ARENA_TEST_BROKEN'] = previousBroken;
-    removeDir(store);
-    removeDir(pipelines);
-  });
+  suiteEnv('ARENA_TEST_BROKEN', broken);
+  const trainers = new Map(loadTrainerRegistry({}));
+  trainers.set('faulty', { argv: [process.execPath, 'test/fixtures/faulty-trainer.js'], env: ['ARENA_TEST_BROKEN'], code: ['trainers/cpu/main.ts', 'test/fixtures/faulty-trainer.js'] });
+  const suite = workersSuite({ taskQueue: 'fan-out-test', devices: 2, pipelineDir: pipelines, trainers });
+  const { taskQueue } = suite;
 
   it('lets the other instances finish; after the fix the resumed run re-runs only that instance and what depends on it', async () => {
     const input = { config: 'micro', overrides: { ...sampleData(), trainer: { engine: 'faulty', epochs: 1, gpus: 1, round_epochs: 1 } } };
     writeFileSync(broken, 'train[seed=2]\n');
-    const failed = await startRun(env, taskQueue, 'fan-out-1', input, 'fan-out');
+    const failed = await startRun(suite.env, taskQueue, 'fan-out-1', input, 'fan-out');
     await assert.rejects(failed.result(), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
       assert.match(String(err.cause?.message), /^stage 'train\[seed=2\]' failed \(train\[seed=2\]\/round-0\/shard-0, not retryable\): .*train\[seed=2\]: its input is broken$/);
@@ -87,7 +72,7 @@ describe('a fan-out instance that fails', () => {
     assert.equal(first.stages['evaluate[seed=2]']!.attempts, 0);
 
     rmSync(broken);
-    const resumed = await startRun(env, taskQueue, 'fan-out-2', input, 'fan-out');
+    const resumed = await startRun(suite.env, taskQueue, 'fan-out-2', input, 'fan-out');
     const result = (await resumed.result()) as PipelineResult;
     const executed = Object.entries(result.progress.stages)
       .filter(([, p]) => p.executed > 0)

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { dataRoots } from '../lib/data-roots';
 import { findTemporalCli } from '../lib/temporal-cli';
 import { REPO_ROOT } from '../worker';
@@ -12,37 +11,21 @@ import type { PipelineResult, RunProgress } from '../lib/run-types';
 import { ARENA_CONFIG, ARENA_STATUS, ARENA_VAL_ACCURACY } from '../workflows/search-attributes';
 import { saveHistoryIfAsked } from './helpers/histories';
 import { SAMPLE_DIR } from './fixtures/sample-splits';
-import { removeDir, sampleData, startRun, startTemporal, startWorkers, tempDir, waitFor, type RunningWorkers } from './helpers/temporal';
+import { sampleData, startRun, waitFor } from './helpers/temporal';
+import { workersSuite } from './helpers/temporal-session';
+import { suiteEnv } from './helpers/suite-env';
 
 const STAGES = ['ingest', 'features', 'augment', 'split', 'train', 'evaluate', 'submit', 'package'];
 
 describe('train-pipeline on a real Temporal dev server', () => {
-  let env: TestWorkflowEnvironment;
-  let workers: RunningWorkers;
-  const store = tempDir('store');
-  const emptyDataDir = tempDir('no-data');
-  const taskQueue = 'workflow-test';
-  const previousDataDir = process.env['ARENA_DATA_DIR'];
-
-  before(async () => {
-    // The synthetic run must not find Kaggle files a developer may keep in data/raw.
-    process.env['ARENA_DATA_DIR'] = emptyDataDir;
-    env = await startTemporal();
-    workers = await startWorkers(env, { taskQueue, storeDir: store, devices: 2 });
-  });
-
-  after(async () => {
-    await workers?.stop();
-    await env?.teardown();
-    if (previousDataDir === undefined) delete process.env['ARENA_DATA_DIR'];
-    else process.env['ARENA_DATA_DIR'] = previousDataDir;
-    removeDir(store);
-    removeDir(emptyDataDir);
-  });
+  const suite = workersSuite({ taskQueue: 'workflow-test', devices: 2 });
+  const { store, taskQueue } = suite;
+  // The synthetic run must not find Kaggle files a developer may keep in data/raw.
+  suiteEnv('ARENA_DATA_DIR', suite.tempDir('no-data'));
 
   it('runs micro end to end on the real LMSYS sample, then serves a second run from the cache', async () => {
     const input = { config: 'micro', overrides: sampleData() };
-    const first = await startRun(env, taskQueue, 'micro-sample-1', input);
+    const first = await startRun(suite.env, taskQueue, 'micro-sample-1', input);
     const result = (await first.result()) as PipelineResult;
     await saveHistoryIfAsked(first, 'micro-sample');
 
@@ -70,7 +53,7 @@ describe('train-pipeline on a real Temporal dev server', () => {
     assert.equal(progress.status, 'completed');
     assert.equal(progress.metric?.value, metrics.accuracy);
 
-    const second = await startRun(env, taskQueue, 'micro-sample-2', input);
+    const second = await startRun(suite.env, taskQueue, 'micro-sample-2', input);
     const cached = (await second.result()) as PipelineResult;
     for (const stage of STAGES) {
       assert.equal(cached.progress.stages[stage]!.state, 'cached', `${stage} served from the cache`);
@@ -82,9 +65,9 @@ describe('train-pipeline on a real Temporal dev server', () => {
   it('starts from the README line `temporal workflow start --type train-pipeline` and runs on synthetic data', async () => {
     execFileSync(findTemporalCli(), [
       'workflow', 'start', '--type', 'train-pipeline', '--task-queue', taskQueue, '--workflow-id', 'readme-line',
-      '--input', '{"config":"micro"}', '--address', env.address,
+      '--input', '{"config":"micro"}', '--address', suite.env.address,
     ]);
-    const result = (await env.client.workflow.getHandle('readme-line').result()) as PipelineResult;
+    const result = (await suite.env.client.workflow.getHandle('readme-line').result()) as PipelineResult;
     assert.equal(result.stages['ingest']!.summary['synthetic'], true);
     const metrics = JSON.parse(readFileSync(path.join(result.stages['evaluate']!.dir, 'metrics.json'), 'utf8'));
     assert.equal(metrics.synthetic, true);
@@ -93,7 +76,7 @@ describe('train-pipeline on a real Temporal dev server', () => {
   });
 
   it('fails a run that names a file outside the data roots at once, naming the stage, the key and the cause, quoting nothing of the file', async () => {
-    const handle = await startRun(env, taskQueue, 'missing-file', {
+    const handle = await startRun(suite.env, taskQueue, 'missing-file', {
       config: 'micro',
       overrides: { data: { train: [{ format: 'lmsys', path: '/etc/passwd' }] } },
     });
@@ -114,7 +97,7 @@ describe('train-pipeline on a real Temporal dev server', () => {
   });
 
   it('rejects an invalid config before any stage runs', async () => {
-    const handle = await startRun(env, taskQueue, 'bad-config', { config: 'micro', overrides: { trainer: { epoch: 2 } } });
+    const handle = await startRun(suite.env, taskQueue, 'bad-config', { config: 'micro', overrides: { trainer: { epoch: 2 } } });
     const err = await handle.result().then(
       () => assert.fail('the run should fail'),
       (e: unknown) => e,
@@ -126,7 +109,7 @@ describe('train-pipeline on a real Temporal dev server', () => {
   });
 
   it('cancelling a run cancels its running train activities and stops the trainer processes', async () => {
-    const handle = await startRun(env, taskQueue, 'cancel-me', {
+    const handle = await startRun(suite.env, taskQueue, 'cancel-me', {
       config: 'micro',
       overrides: { ...sampleData(), seed: 99, trainer: { step_delay_ms: 300 } },
     });
