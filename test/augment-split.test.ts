@@ -4,26 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { augment } from '../activities/augment/augment';
 import type { FeatureColumn } from '../lib/feature-columns';
 import { split, type SplitOptions } from '../activities/split/split';
 import { UserInputError } from '../lib/errors';
+import { readParquet, sql, type Row } from './helpers/duckdb-rows';
 
-type Row = Record<string, unknown>;
-
-async function sql(statement: string, params?: Record<string, string | number | boolean | null>): Promise<Row[]> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
-    return (await connection.runAndReadAll(statement, params)).getRowObjectsJS() as Row[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
-
-const readParquet = (file: string): Promise<Row[]> => sql('SELECT * FROM read_parquet($file)', { file });
 
 const FEATURES: FeatureColumn[] = [
   { name: 'len_a', swap: { with: 'len_b' } },

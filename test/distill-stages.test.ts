@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { assignFolds } from '../activities/folds/folds';
 import { foldSplit } from '../activities/fold-split/fold-split';
 import { outOfFold, type OofMember } from '../activities/oof/oof';
@@ -15,20 +14,8 @@ import { runConfigSchema } from '../lib/config/schema';
 import { UserInputError } from '../lib/errors';
 import { writeLogisticModelDir } from './fixtures/logistic-onnx';
 import { readSplit } from '../trainers/cpu/data';
+import { readParquet, sql } from './helpers/duckdb-rows';
 
-type Row = Record<string, unknown>;
-
-async function sql(statement: string, params?: Record<string, string | number | boolean | null>): Promise<Row[]> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
-    return (await connection.runAndReadAll(statement, params)).getRowObjectsJS() as Row[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
-const readParquet = (file: string): Promise<Row[]> => sql('SELECT * FROM read_parquet($file)', { file });
 
 /** 40 English, 12 Russian, 9 Chinese and 2 Hindi pairs: each original row, then its swapped copy (winner flipped), as augment writes them. */
 const PAIRS_SQL = `
