@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { UserInputError } from '../../lib/errors';
 import { writeAtomically } from '../../lib/duckdb';
 import type { Predictions } from '../../lib/inference/predict';
-import { combineSwapTta } from '../../lib/inference/tta';
+import { ensembleProbabilities } from '../../lib/inference/ensemble';
 import { METRICS_FILE, REPORT_FILE } from '../evaluate/evaluate';
 import { wilsonInterval } from '../evaluate/metrics';
 import { metricSet, type MetricSet } from '../evaluate/metric-set';
@@ -58,23 +58,9 @@ function headline(name: string, set: MetricSet, rows: number): MemberMetrics {
  * (each swap-TTA'd first when `tta`), scored beside every member; metrics.json and report.html.
  */
 export async function evaluateEnsemble(opts: EnsembleOptions): Promise<EnsembleMetrics> {
-  let ids: string[] | undefined;
-  let sum: Float64Array | undefined;
-  const memberP: { name: string; p: Float64Array }[] = [];
-  for (const member of opts.members) {
-    const predictions = await opts.predict(member);
-    if (ids === undefined) ids = predictions.ids;
-    else if (predictions.ids.length !== ids.length || predictions.ids.some((id, i) => id !== ids![i])) {
-      throw new Error(`ensemble: ${member.name} scored the rows of ${opts.validTable} in another order than ${opts.members[0]!.name}`);
-    }
-    const p = opts.tta ? combineSwapTta(predictions.pA, predictions.pASwapped!) : Float64Array.from(predictions.pA);
-    memberP.push({ name: member.name, p });
-    sum ??= new Float64Array(p.length);
-    p.forEach((value, i) => (sum![i]! += value));
-  }
-  if (ids === undefined || ids.length === 0) throw new UserInputError(`${opts.validTable}: no rows to evaluate`);
+  const { ids, members, mean } = await ensembleProbabilities(opts.members, opts.predict, opts.validTable);
+  if (ids.length === 0) throw new UserInputError(`${opts.validTable}: no rows to evaluate`);
   const valid = await readValidRows(opts.validTable, ids);
-  const mean = sum!.map((value) => value / memberP.length);
   const ensembleSet = metricSet(valid, mean);
   const metrics: EnsembleMetrics = {
     rows: ids.length,
@@ -82,8 +68,8 @@ export async function evaluateEnsemble(opts: EnsembleOptions): Promise<EnsembleM
     tta: opts.tta,
     accuracy: ensembleSet.accuracy,
     log_loss: ensembleSet.log_loss,
-    members: memberP.map(({ name, p }) => headline(name, metricSet(valid, p), ids!.length)),
-    ensemble: { ...headline(`mean of ${memberP.length}`, ensembleSet, ids.length), per_language: ensembleSet.per_language, per_source: ensembleSet.per_source },
+    members: members.map((p, k) => headline(opts.members[k]!.name, metricSet(valid, p), ids.length)),
+    ensemble: { ...headline(`mean of ${members.length}`, ensembleSet, ids.length), per_language: ensembleSet.per_language, per_source: ensembleSet.per_source },
   };
   fs.mkdirSync(opts.outDir, { recursive: true });
   await writeAtomically([path.join(opts.outDir, METRICS_FILE), path.join(opts.outDir, REPORT_FILE)], async ([metricsFile, reportFile]) => {

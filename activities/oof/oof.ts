@@ -18,13 +18,13 @@ export interface OofMember {
   trainTable: string;
 }
 
-export interface OofOptions {
+export interface OofOptions<M extends OofMember> {
   stageId: string;
   /** The split's train.parquet: every row must be predicted exactly once. */
   splitTrain: string;
-  members: OofMember[];
+  members: M[];
   /** Scores a member's valid.parquet with its teacher (evaluate's engines). */
-  predict(member: OofMember): Promise<Predictions>;
+  predict(member: M): Promise<Predictions>;
   /** oof.parquet (id, pair_id, swapped, p_model_a, fold). */
   output: string;
 }
@@ -43,7 +43,7 @@ const quoted = (ids: unknown): string => (ids as string[]).map((id) => JSON.stri
  * trained on. Fails, writing nothing, unless every training row of the split is predicted exactly
  * once and no teacher's training data holds a pair it predicted.
  */
-export async function outOfFold(opts: OofOptions): Promise<OofSummary> {
+export async function outOfFold<M extends OofMember>(opts: OofOptions<M>): Promise<OofSummary> {
   const perFold: OofSummary['per_fold'] = [];
   const allLabels: number[] = [];
   const allP: number[] = [];
@@ -82,7 +82,7 @@ async function appendPredictions(connection: DuckDBConnection, fold: number, pre
   }
 }
 
-async function assertCoverage(connection: DuckDBConnection, opts: OofOptions): Promise<void> {
+async function assertCoverage(connection: DuckDBConnection, opts: OofOptions<OofMember>): Promise<void> {
   const byFold = new Map(opts.members.map((m) => [m.fold, m]));
   const [unknown] = await queryRows(connection, loadSql(codeFile(__dirname, 'unknown.sql')));
   if (unknown) {

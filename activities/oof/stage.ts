@@ -35,17 +35,15 @@ export const oofStage = defineStage({
       stageId,
       splitTrain: path.join(split[1].dir, 'train.parquet'),
       members,
-      predict: (member) => {
-        const { modelDir } = members.find((m) => m.fold === member.fold)!;
-        return predictWithEngine({
-          ...predictionOptions(ctx, ctx.config.evaluate.engine, modelDir),
+      predict: (member) =>
+        predictWithEngine({
+          ...predictionOptions(ctx, ctx.config.evaluate.engine, member.modelDir),
           workDir: path.join(ctx.logDir, TRAINER_PREDICT_DIR, `fold-${member.fold}`),
           table: member.validTable,
           batchSize: ctx.config.evaluate.batch_size,
           tta: false,
           featureColumnsFile: ctx.input('feature_columns.json'),
-        });
-      },
+        }),
       output: path.join(ctx.outDir, 'oof.parquet'),
     });
     return { ...(summary as unknown as { [key: string]: Json }), synthetic: fromSyntheticData(ctx) };

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { predictWithEngine, TRAINER_PREDICT_DIR, type EngineOptions } from '../../lib/inference/engine';
-import { combineSwapTta, predictedWinner } from '../../lib/inference/tta';
+import { ensembleProbabilities } from '../../lib/inference/ensemble';
+import { predictedWinner } from '../../lib/inference/tta';
 import { writeAtomically } from '../../lib/duckdb';
 import { submissionCsv } from './submission-csv';
 import { readTestIds } from './test-ids';
@@ -43,31 +44,25 @@ export const SUBMISSION_FILE = 'submission.csv';
 
 export async function submit(opts: SubmitOptions): Promise<SubmitSummary> {
   const testIds = opts.expectedIds ?? (await readTestIds(opts.testTable));
-  const members = [opts, ...(opts.ensemble ?? [])];
-  let ids: string[] = [];
-  let pA: Float64Array = new Float64Array(0);
-  for (const [k, member] of members.entries()) {
-    const predictions = await predictWithEngine({
-      ...(member.engine ? { engine: member.engine } : {}),
-      ...(member.trainer ? { trainer: member.trainer } : {}),
-      // Each member's trainer-engine files in a folder of its own.
-      workDir: path.join(opts.logDir ?? opts.outDir, TRAINER_PREDICT_DIR, ...(members.length > 1 ? [`member-${k}`] : [])),
-      modelDir: member.modelDir,
-      table: opts.testTable,
-      batchSize: opts.batchSize,
-      tta: opts.tta,
-      featureColumnsFile: opts.featureColumnsFile,
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    const p = predictions.pASwapped ? combineSwapTta(predictions.pA, predictions.pASwapped) : Float64Array.from(predictions.pA);
-    if (k === 0) [ids, pA] = [predictions.ids, p];
-    // Every engine scores the table in its own row order; the members must agree on it to be averaged.
-    else if (predictions.ids.length !== ids.length || predictions.ids.some((id, i) => id !== ids[i])) {
-      throw new Error(`submit: ${member.modelDir} scored ${opts.testTable} in another row order than ${opts.modelDir}`);
-    } else p.forEach((value, i) => (pA[i]! += value));
-  }
-  if (members.length > 1) pA = pA.map((value) => value / members.length);
+  const members = [opts, ...(opts.ensemble ?? [])].map(({ modelDir, engine, trainer }, k) => ({ name: modelDir, k, modelDir, engine, trainer }));
+  const { ids, mean: pA } = await ensembleProbabilities(
+    members,
+    (member) =>
+      predictWithEngine({
+        ...(member.engine ? { engine: member.engine } : {}),
+        ...(member.trainer ? { trainer: member.trainer } : {}),
+        // Each member's trainer-engine files in a folder of its own.
+        workDir: path.join(opts.logDir ?? opts.outDir, TRAINER_PREDICT_DIR, ...(members.length > 1 ? [`member-${member.k}`] : [])),
+        modelDir: member.modelDir,
+        table: opts.testTable,
+        batchSize: opts.batchSize,
+        tta: opts.tta,
+        featureColumnsFile: opts.featureColumnsFile,
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      }),
+    opts.testTable,
+  );
   const winners = Array.from(pA, predictedWinner);
   validateSubmission(ids, winners, testIds);
   fs.mkdirSync(opts.outDir, { recursive: true });
