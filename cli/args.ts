@@ -27,11 +27,15 @@ export function parseArgs(argv: string[]): ParsedArgs {
   return { positional, flags };
 }
 
+/** The values of a repeatable flag, in order: none when absent or given bare. */
+export function flagList(flag: string | true | string[] | undefined): string[] {
+  return flag === undefined || flag === true ? [] : Array.isArray(flag) ? flag : [flag];
+}
+
 /** `--set trainer.epochs=2 --set data.sample_size=500` as a nested overrides object; values are YAML scalars. */
 export function parseSetFlags(set: string | true | string[] | undefined): Record<string, unknown> {
-  const items = set === undefined || set === true ? [] : Array.isArray(set) ? set : [set];
   const overrides: Record<string, unknown> = {};
-  for (const item of items) {
+  for (const item of flagList(set)) {
     const eq = item.indexOf('=');
     if (eq <= 0) throw new Error(`--set ${item}: expected key.path=value`);
     const keys = item.slice(0, eq).split('.');

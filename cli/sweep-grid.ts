@@ -3,7 +3,7 @@ import { loadConfig } from '../lib/config/load';
 import { loadPipeline } from '../lib/pipeline/load';
 import { UserInputError } from '../lib/errors';
 import { gridLabel, gridValues, type SweepInput } from '../lib/sweep';
-import { parseSetFlags } from './args';
+import { flagList, parseSetFlags } from './args';
 
 interface GridAxis {
   key: string;
@@ -17,7 +17,7 @@ interface GridAxis {
  * started: a bad grid is one error, naming the `--grid` flag.
  */
 export function gridPoints(configName: string, grid: string | true | string[] | undefined, set: string | true | string[] | undefined): SweepInput['points'] {
-  const setItems = set === undefined || set === true ? [] : Array.isArray(set) ? set : [set];
+  const setItems = flagList(set);
   // A bad config or --set is reported as such, not as a grid's fault.
   const base = parseSetFlags(setItems);
   checkWorkflowOverrides(configName, base);
@@ -45,7 +45,7 @@ export function gridPoints(configName: string, grid: string | true | string[] | 
  * config): a problem of the pipeline itself as such, one that only a point's values cause naming the point.
  */
 export function checkPipeline(pipeline: string, configName: string, points: SweepInput['points'], set: string | true | string[] | undefined): void {
-  const setItems = set === undefined || set === true ? [] : Array.isArray(set) ? set : [set];
+  const setItems = flagList(set);
   loadPipeline(pipeline, loadConfig(configName, { overrides: parseSetFlags(setItems) }));
   const grids = gridValues(points);
   for (const [i, point] of points.entries()) {
@@ -58,7 +58,7 @@ export function checkPipeline(pipeline: string, configName: string, points: Swee
 }
 
 function parseAxes(grid: string | true | string[] | undefined): GridAxis[] {
-  const flags = grid === undefined || grid === true ? [] : Array.isArray(grid) ? grid : [grid];
+  const flags = flagList(grid);
   if (flags.length === 0) throw new UserInputError('sweep needs at least one --grid key.path=value1,value2,...');
   return flags.map((flag) => {
     const eq = flag.indexOf('=');

@@ -17,5 +17,10 @@ export class SystemError extends Error {
   }
 }
 
+/** Ids for an error message, each quoted: `"p10", "p20"` (a query's list of the first few). */
+export function quotedIds(ids: unknown): string {
+  return (ids as string[]).map((id) => JSON.stringify(id)).join(', ');
+}
+
 export const USER_ERROR_TYPES = ['UserInputError', 'ConfigError', 'PipelineError'] as const;
 export const SYSTEM_ERROR_TYPES = ['Preempted', 'OutOfMemory', 'WorkerLost'] as const;

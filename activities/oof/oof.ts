@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { UserInputError } from '../../lib/errors';
+import { quotedIds, UserInputError } from '../../lib/errors';
 import { loadSql, queryRows, setVariables, withDuckDB, writeAtomically } from '../../lib/duckdb';
 import type { Predictions } from '../../lib/inference/predict';
 import { codeFile } from '../../lib/stage-contract/code-file';
@@ -35,8 +35,6 @@ export interface OofSummary {
   log_loss: number;
   per_fold: { fold: number; teacher: string; rows: number; accuracy: number; log_loss: number }[];
 }
-
-const quoted = (ids: unknown): string => (ids as string[]).map((id) => JSON.stringify(id)).join(', ');
 
 /**
  * The out-of-fold predictions: each fold's teacher scores its own fold's rows, which it never
@@ -88,7 +86,7 @@ async function assertCoverage(connection: DuckDBConnection, opts: OofOptions<Oof
   if (unknown) {
     const member = byFold.get(Number(unknown['fold']))!;
     throw new UserInputError(
-      `${opts.stageId}: ${member.data}'s valid.parquet holds ${unknown['n']} rows that are not training rows of the split (first: ${quoted(unknown['first'])})`,
+      `${opts.stageId}: ${member.data}'s valid.parquet holds ${unknown['n']} rows that are not training rows of the split (first: ${quotedIds(unknown['first'])})`,
     );
   }
   const [repeated] = await queryRows(connection, loadSql(codeFile(__dirname, 'repeated.sql')));
@@ -99,7 +97,7 @@ async function assertCoverage(connection: DuckDBConnection, opts: OofOptions<Oof
   const [missing] = await queryRows(connection, loadSql(codeFile(__dirname, 'missing.sql')));
   if (Number(missing?.['n']) > 0) {
     throw new UserInputError(
-      `${opts.stageId}: ${missing!['n']} training rows of the split have no out-of-fold prediction (first: ${quoted(missing!['first'])}); every row must be in exactly one fold`,
+      `${opts.stageId}: ${missing!['n']} training rows of the split have no out-of-fold prediction (first: ${quotedIds(missing!['first'])}); every row must be in exactly one fold`,
     );
   }
   for (const member of opts.members) {
@@ -107,7 +105,7 @@ async function assertCoverage(connection: DuckDBConnection, opts: OofOptions<Oof
     const [leaked] = await queryRows(connection, loadSql(codeFile(__dirname, 'leaked.sql')));
     if (Number(leaked?.['n']) > 0) {
       throw new UserInputError(
-        `${opts.stageId}: ${member.teacher} predicted pairs that its training data ${member.data}'s train.parquet holds (${leaked!['n']} rows, first: ${quoted(leaked!['first'])}); its predictions would not be out of fold`,
+        `${opts.stageId}: ${member.teacher} predicted pairs that its training data ${member.data}'s train.parquet holds (${leaked!['n']} rows, first: ${quotedIds(leaked!['first'])}); its predictions would not be out of fold`,
       );
     }
   }

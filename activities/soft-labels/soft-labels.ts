@@ -1,7 +1,7 @@
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { UserInputError } from '../../lib/errors';
+import { quotedIds, UserInputError } from '../../lib/errors';
 import { code, ident, loadSql, queryRows, setVariables, withDuckDB, writeAtomically } from '../../lib/duckdb';
 import { codeFile } from '../../lib/stage-contract/code-file';
 import type { Teacher } from './teacher-files';
@@ -43,8 +43,6 @@ export interface SoftLabelSummary {
   soft_label: { accuracy: number; log_loss: number };
 }
 
-const quoted = (ids: unknown): string => (ids as string[]).map((id) => JSON.stringify(id)).join(', ');
-
 /**
  * The student's data: the split's training rows with `teacher_p`, the weighted mean over
  * distill.teachers of each teacher's probability that the row's response_a wins, and the split's
@@ -75,7 +73,7 @@ export async function softLabels(opts: SoftLabelOptions): Promise<SoftLabelSumma
         pairs = Number(coverage!['pairs']);
         if (Number(coverage!['missing']) > 0) {
           throw new UserInputError(
-            `${where}: ${file}: column "id" misses ${coverage!['missing']} of the split's ${pairs} training pairs (first: ${quoted(coverage!['first_missing'])}); a teacher must give every training pair`,
+            `${where}: ${file}: column "id" misses ${coverage!['missing']} of the split's ${pairs} training pairs (first: ${quotedIds(coverage!['first_missing'])}); a teacher must give every training pair`,
           );
         }
         const [stats] = await queryRows(connection, loadSql(codeFile(__dirname, 'teacher-stats.sql')));
