@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { PipelineResult, RunProgress } from '../lib/run-types';
-import { failureMessage, pointOfResult, sweepMemoSchema, type SweepPoint } from '../lib/sweep';
+import { failureMessage, pointOfResult, stageCounts, sweepMemoSchema, type SweepPoint } from '../lib/sweep';
+import { textTable } from './text-table';
 import { ARENA_CONFIG, ARENA_STATUS, ARENA_VAL_ACCURACY, ARENA_VAL_LOG_LOSS } from '../workflows/search-attributes';
 
 /** Runs side by side: config, status and validation metrics, found through the search attributes. */
@@ -20,8 +21,7 @@ export async function listRuns(client: Client, limit: number): Promise<string> {
     ]);
     if (rows.length > limit) break;
   }
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
-  return rows.map((r) => r.map((cell, col) => cell.padEnd(widths[col]!)).join('  ')).join('\n');
+  return textTable(rows);
 }
 
 /**
@@ -49,7 +49,7 @@ export async function sweepRuns(client: Client, sweepId: string): Promise<SweepP
     if (run.status.name === 'COMPLETED') Object.assign(point, pointOfResult((await handle.result()) as PipelineResult));
     else if (run.status.name === 'RUNNING') {
       const progress = await handle.query<RunProgress>('progress').catch(() => undefined);
-      if (progress) point.stages = Object.fromEntries(Object.entries(progress.stages).map(([name, s]) => [name, { executed: s.executed, cacheHits: s.cacheHits }]));
+      if (progress) point.stages = stageCounts(progress);
     } else {
       point.error = await handle.result().then(() => undefined, failureMessage);
     }

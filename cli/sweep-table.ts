@@ -1,4 +1,5 @@
-import type { SweepPoint } from '../lib/sweep';
+import { executedStages, type SweepPoint } from '../lib/sweep';
+import { textTable } from './text-table';
 
 /**
  * A sweep's points side by side: one row per point with its grid values, validation metrics and
@@ -10,8 +11,8 @@ export function renderSweep(points: SweepPoint[]): string {
   const num = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(4));
   const rows: string[][] = [['point', 'workflow id', ...keys, 'status', 'val acc', 'val logloss', 'cached', 'executed stages']];
   for (const p of points) {
-    const stages = Object.entries(p.stages);
-    const executed = stages.filter(([, s]) => s.executed > 0).map(([name]) => name);
+    const stages = Object.keys(p.stages);
+    const executed = executedStages(p);
     rows.push([
       String(p.point),
       p.workflowId,
@@ -24,7 +25,7 @@ export function renderSweep(points: SweepPoint[]): string {
     ]);
   }
   const errors = points.filter((p) => p.error !== undefined).map((p) => `point ${p.point}: ${p.error}`);
-  return [table(rows), '', perStage(points), ...(errors.length > 0 ? ['', ...errors] : [])].join('\n');
+  return [textTable(rows), '', perStage(points), ...(errors.length > 0 ? ['', ...errors] : [])].join('\n');
 }
 
 /** Per stage over all points: executions and cache hits of its sub-steps (a train stage has several). */
@@ -38,10 +39,5 @@ function perStage(points: SweepPoint[]): string {
   }
   const rows = [['stage', 'points that executed it', 'sub-steps executed', 'sub-steps from cache']];
   for (const [name, t] of totals) rows.push([name, `${t.points}/${points.length}`, String(t.executed), String(t.cacheHits)]);
-  return table(rows);
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
-  return rows.map((r) => r.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()).join('\n');
+  return textTable(rows);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
-import type { PipelineResult } from './run-types';
+import type { PipelineResult, RunProgress } from './run-types';
+import { PIPELINE_NAME } from './pipeline/schema';
 import { CONFIG_NAME } from './workflow-input';
 
 /**
@@ -10,9 +11,6 @@ import { CONFIG_NAME } from './workflow-input';
 
 /** The sweep's own workflow type: a pipeline of that name would start sweeps of itself. */
 export const SWEEP_WORKFLOW = 'sweep';
-
-/** A pipeline name as `lib/pipeline/load.ts` accepts it (lower-case letters, digits, '-'). */
-const PIPELINE_NAME = /^[a-z][a-z0-9-]*$/;
 
 export const sweepInputSchema = z.strictObject({
   pipeline: z
@@ -90,8 +88,20 @@ export function pointOfResult(result: PipelineResult): Pick<SweepPoint, 'status'
     status: 'completed',
     ...(typeof m['accuracy'] === 'number' ? { accuracy: m['accuracy'] } : {}),
     ...(typeof m['log_loss'] === 'number' ? { logLoss: m['log_loss'] } : {}),
-    stages: Object.fromEntries(Object.entries(result.progress.stages).map(([name, s]) => [name, { executed: s.executed, cacheHits: s.cacheHits }])),
+    stages: stageCounts(result.progress),
   };
+}
+
+/** The stages a point executed (at least one sub-step not served from the cache). */
+export function executedStages(point: Pick<SweepPoint, 'stages'>): string[] {
+  return Object.entries(point.stages)
+    .filter(([, s]) => s.executed > 0)
+    .map(([name]) => name);
+}
+
+/** Per stage of a run: its sub-steps executed and those served from the cache. */
+export function stageCounts(progress: RunProgress): SweepPoint['stages'] {
+  return Object.fromEntries(Object.entries(progress.stages).map(([name, s]) => [name, { executed: s.executed, cacheHits: s.cacheHits }]));
 }
 
 export function gridLabel(grid: Record<string, unknown>): string {

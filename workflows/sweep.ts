@@ -1,6 +1,6 @@
 import { ApplicationFailure, executeChild, isCancellation, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { PipelineInput, PipelineResult } from '../lib/run-types';
-import { failureMessage, gridLabel, gridValues, pointOfResult, sweepInputSchema, type SweepInput, type SweepPoint, type SweepResult } from '../lib/sweep';
+import { executedStages, failureMessage, gridLabel, gridValues, pointOfResult, sweepInputSchema, type SweepInput, type SweepPoint, type SweepResult } from '../lib/sweep';
 import { describeInputIssues } from '../lib/workflow-input';
 import { ARENA_CONFIG, ARENA_PIPELINE, ARENA_STATUS } from './search-attributes';
 
@@ -73,7 +73,7 @@ function validInput(rawInput: unknown): SweepInput {
 function sweepMarkdown(input: SweepInput, points: SweepPoint[]): string {
   const rows = points.map((p) => {
     const num = (v: number | undefined) => (v === undefined ? '' : v.toFixed(4));
-    const executed = Object.entries(p.stages).filter(([, s]) => s.executed > 0).map(([name]) => name);
+    const executed = executedStages(p);
     return `| ${p.workflowId} | ${gridLabel(p.grid)} | ${p.status} | ${num(p.accuracy)} | ${num(p.logLoss)} | ${executed.join(', ')} | ${(p.error ?? '').replace(/\s+/g, ' ')} |`;
   });
   return [

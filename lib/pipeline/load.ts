@@ -3,10 +3,9 @@ import type { RunConfig } from '../config/schema';
 import { describeIssues, formatPath, lineOf, readYaml, YamlError, type YamlSource } from '../yaml-source';
 import { expandInstances, neededStages } from './expand';
 import { parseNeed } from './instance-id';
-import { pipelineFileSchema, STAGE_ACTIVITIES, type PipelineFile, type ResolvedPipeline } from './schema';
+import { PIPELINE_NAME, pipelineFileSchema, STAGE_ACTIVITIES, type PipelineFile, type ResolvedPipeline } from './schema';
 
 export const DEFAULT_PIPELINE_DIR = path.resolve(__dirname, '..', '..', 'pipelines');
-const PIPELINE_NAME = /^[a-z][a-z0-9-]*$/;
 
 /**
  * Reads and validates `pipelines/<name>.yaml` before any work starts, and expands its fan-out

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { USER_ERROR_TYPES } from '../errors';
 
+/** A pipeline's name, its file's without `.yaml`, and the workflow type that runs it: never a path. */
+export const PIPELINE_NAME = /^[a-z][a-z0-9-]*$/;
+
 /** Activities a stage may name: each one activity call. */
 export const STAGE_ACTIVITIES = ['ingest', 'features', 'augment', 'split', 'evaluate', 'submit', 'package', 'folds', 'fold_split', 'oof', 'soft_labels', 'ensemble'] as const;
 export type StageActivity = (typeof STAGE_ACTIVITIES)[number];
