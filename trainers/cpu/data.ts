@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { code, describeParquet, ident, joinSql, loadSql, queryRows, requireColumns, withDuckDB } from '../../lib/duckdb';
 import type { RunConfig } from '../../lib/config/schema';
 import { UserInputError } from '../../lib/errors';
@@ -67,7 +68,7 @@ export async function readSplit(file: string, featureColumns: string[]): Promise
  * soft_labels stage writes them beside teacher_p, so that the student's key covers them through the
  * file's hash while the teachers' keys do not.
  */
-async function readSoftLoss(connection: Parameters<Parameters<typeof withDuckDB>[0]>[0], file: string): Promise<SoftLabelLoss> {
+async function readSoftLoss(connection: DuckDBConnection, file: string): Promise<SoftLabelLoss> {
   const rows = await queryRows(connection, `SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata($path)`, { path: file });
   const value = (key: string, valid: (x: number) => boolean, expected: string): number => {
     const text = rows.find((r) => r['key'] === key)?.['value'];

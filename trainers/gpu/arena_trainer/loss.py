@@ -4,11 +4,13 @@ loss of trainers/cpu/loss.ts (the same formula, so both trainers train the same 
 import torch
 import torch.nn.functional as F
 
+from .data import SoftLabelLoss
+
 # The teacher's probability is clipped to [P_CLIP, 1 - P_CLIP] before its logit is taken, so 0 or 1 stays finite.
 P_CLIP = 1e-6
 
 
-def summed_loss(logits: torch.Tensor, labels: torch.Tensor, teacher_p: torch.Tensor | None, distill) -> torch.Tensor:
+def summed_loss(logits: torch.Tensor, labels: torch.Tensor, teacher_p: torch.Tensor | None, soft_loss: SoftLabelLoss | None) -> torch.Tensor:
     """Sum over the batch's rows of their loss (the step divides by its rows). Without soft labels
     (teacher_p None: the split has no teacher_p column) BCE(z, y). A row with a soft label p (NaN: none)
     is trained on
@@ -23,7 +25,7 @@ def summed_loss(logits: torch.Tensor, labels: torch.Tensor, teacher_p: torch.Ten
     # A row without a soft label gets a placeholder p: its (unused) soft term must stay finite, or its
     # NaN gradient would leak through torch.where's zero.
     p = torch.where(has, teacher_p, torch.full_like(teacher_p, 0.5)).clamp(P_CLIP, 1 - P_CLIP)
-    alpha, t = distill.alpha, distill.temperature
+    alpha, t = soft_loss.alpha, soft_loss.temperature
     teacher_logit = torch.log(p) - torch.log1p(-p)
     q = torch.sigmoid(teacher_logit / t)
     kl = F.binary_cross_entropy_with_logits(logits / t, q, reduction="none") - F.binary_cross_entropy_with_logits(teacher_logit / t, q, reduction="none")
