@@ -297,7 +297,7 @@ describe('ensemble', () => {
     const textWeights = new Float32Array(3 * HASH_DIM).map((_, i) => Math.cos(i * 0.9) * 0.9);
     writeLogisticModelDir(other, { hashDim: HASH_DIM, featureColumns: ['len_a', 'len_b'], weights: { textWeights, featureWeights: Float32Array.of(-0.03, 0.06), bias: -0.2 } });
     const outDir = path.join(tmp, 'ensemble');
-    const members = [{ name: 'teacher[fold=0]', modelDir }, { name: 'teacher[fold=1]', modelDir: other }];
+    const members = [{ name: 'teacher[fold=0]', fold: 0, modelDir }, { name: 'teacher[fold=1]', fold: 1, modelDir: other }];
     const score = (dir: string) => predict({ modelDir: dir, table: splitValid, batchSize: 8, tta: false });
     const metrics = await evaluateEnsemble({ members, predict: (m) => score(m.modelDir), validTable: splitValid, tta: false, synthetic: false, outDir });
     const [a, b] = [await score(modelDir), await score(other)];

@@ -13,6 +13,7 @@ import { renderEnsembleReport } from './report';
 export interface EnsembleMember {
   /** The teacher's instance id, e.g. `teacher[fold=0]`. */
   name: string;
+  fold: number;
   modelDir: string;
 }
 

@@ -19,12 +19,11 @@ export const ensembleStage = defineStage({
     const validTable = ctx.input('valid.parquet');
     const featureColumnsFile = ctx.input('feature_columns.json');
     const metrics = await evaluateEnsemble({
-      members: [...teachers.values()].map(({ id, result }) => ({ name: id, modelDir: result.dir })),
+      members: [...teachers].map(([fold, { id, result }]) => ({ name: id, fold, modelDir: result.dir })),
       predict: (member) =>
         predictWithEngine({
           ...predictionOptions(ctx, ctx.config.evaluate.engine, member.modelDir),
-          // A folder name without the id's brackets, which DuckDB would read as a glob.
-          workDir: path.join(ctx.logDir, TRAINER_PREDICT_DIR, member.name.replace(/[^A-Za-z0-9_.-]+/g, '-')),
+          workDir: path.join(ctx.logDir, TRAINER_PREDICT_DIR, `fold-${member.fold}`),
           table: validTable,
           batchSize: ctx.config.evaluate.batch_size,
           tta: ctx.config.evaluate.tta,
